@@ -1,0 +1,23 @@
+# The two commands of the README's quick start: `make demo` and `make test`.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+system-deps:
+	tools/system-deps.sh
+
+test: system-deps $(VENV)/.installed
+	tools/run-tests.sh
+
+demo: system-deps $(VENV)/.installed
+	$(PY) -m attestation.demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,157 @@
+"""Engines, sessions and migrations for both supported databases.
+
+* SQLite (the embedded default on one Pi): WAL journal, ``synchronous=NORMAL``, foreign
+  keys on, a busy timeout, and every *write* transaction opened with ``BEGIN IMMEDIATE``
+  so two writers never both read and then collide on upgrade to a write lock.
+* PostgreSQL (several kiosks and cabinets): READ COMMITTED; contended rows are claimed
+  with ``SELECT ... FOR UPDATE SKIP LOCKED`` (see :mod:`attestation.allocation`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import time
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import Conflict
+
+DEFAULT_SQLITE_PATH = pathlib.Path(os.environ.get("ATTESTATION_DATA_DIR", "var")) / "attestation.db"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``DATABASE_URL``, else the default SQLite file."""
+    url = url or os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                               **kwargs)
+        _configure_sqlite(engine)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        engine = create_engine(url, **kwargs)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Take transaction control away from the sqlite3 module so that BEGIN is ours.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("sqlite_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """One engine and the two kinds of session the application uses.
+
+    ``db.read()`` for queries; ``db.write()`` for a short transaction that changes
+    state, committed on leaving the block (rolled back on error).  Transient conflicts
+    (a unique index hit by a concurrent writer, SQLite's "database is locked") are
+    retried by :meth:`run_write` a bounded number of times.
+    """
+
+    def __init__(self, url: str | None = None, **engine_kwargs):
+        self.url = database_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        self._write = sessionmaker(writer, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def read(self):
+        with self._read() as session:
+            yield session
+            session.rollback()
+
+    @contextlib.contextmanager
+    def write(self):
+        with self._write() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def run_write(self, fn, *args, attempts: int = 5, **kwargs):
+        """Run ``fn(session, *args, **kwargs)`` in a write transaction, retrying conflicts."""
+        for attempt in range(attempts):
+            try:
+                with self.write() as session:
+                    return fn(session, *args, **kwargs)
+            except IntegrityError as exc:
+                if attempt == attempts - 1 or not _is_unique_violation(exc):
+                    raise Conflict("a concurrent change collided with this one; try again") from exc
+            except OperationalError as exc:
+                if attempt == attempts - 1 or not _is_transient(exc):
+                    raise
+            time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    msg = str(exc.orig).lower()
+    return "unique" in msg or "duplicate key" in msg
+
+
+def _is_transient(exc: OperationalError) -> bool:
+    msg = str(exc.orig).lower()
+    return "locked" in msg or "deadlock" in msg or "could not serialize" in msg
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> str:
+    """Create or upgrade the database schema; returns the URL used (password hidden)."""
+    from alembic import command
+
+    url = database_url(url)
+    command.upgrade(alembic_config(url), revision)
+    return make_engine(url).url.render_as_string(hide_password=True)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

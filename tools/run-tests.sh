@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run the whole suite on SQLite and on a throwaway PostgreSQL server started here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pgdir=$(mktemp -d /tmp/attestation-pg.XXXXXX)
+chmod 755 "$pgdir"
+port=${PG_TEST_PORT:-$(( 20000 + RANDOM % 20000 ))}
+trap 'tools/pg-throwaway.sh stop "$pgdir"' EXIT
+export DATABASE_URL_PG=$(tools/pg-throwaway.sh start "$pgdir" "$port")
+export REQUIRE_POSTGRES=1
+echo "PostgreSQL test server: $DATABASE_URL_PG"
+.venv/bin/python -m pytest "$@"
