@@ -1,0 +1,91 @@
+"""Cells: claiming a free one, asking for it to open, and freeing it.
+
+The database guarantees the invariants (partial unique indexes: one active assignment
+per cell and per roster entry); this module only tries not to hit them.  On PostgreSQL a
+free cell is claimed with ``FOR UPDATE SKIP LOCKED`` so concurrent kiosks pick different
+cells instead of queueing on the same one; on SQLite the whole write transaction holds
+the database's write lock (BEGIN IMMEDIATE), so the first free cell is simply free.
+A collision that still happens surfaces as an IntegrityError and the caller's
+transaction is retried (:meth:`attestation.db.Database.run_write`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import DomainError, NoFreeCell
+from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
+from .timeutil import utcnow
+
+
+def active_assignment(session: Session, entry_id: int) -> Assignment | None:
+    return session.execute(select(Assignment).where(
+        Assignment.roster_entry_id == entry_id, Assignment.released_at.is_(None))).scalar()
+
+
+def claim_free_cell(session: Session, venue_id: int, cabinet_id: int | None = None) -> Cell:
+    """Lock and return the lowest-numbered free in-service cell, or raise NoFreeCell."""
+    busy = exists().where(Assignment.cell_id == Cell.id, Assignment.released_at.is_(None))
+    query = (select(Cell).join(Cabinet)
+             .where(Cell.status == "in_service", ~busy, Cabinet.venue_id == venue_id)
+             .order_by(Cabinet.id, Cell.number).limit(1))
+    if cabinet_id is not None:
+        query = query.where(Cell.cabinet_id == cabinet_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Cell)
+    cell = session.execute(query).scalar()
+    if cell is None:
+        raise NoFreeCell("no free cell in service")
+    return cell
+
+
+def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
+                 assignment: Assignment | None = None, reason: str = "",
+                 sitting_id: int | None = None) -> LockCommand:
+    """Put an unlock in the cabinet agent's outbox (nothing touches hardware here)."""
+    command = LockCommand(cabinet_id=cell.cabinet_id, cell_id=cell.id, purpose=purpose,
+                          assignment_id=assignment.id if assignment else None,
+                          reason=reason, requested_by=actor.name, requested_at=utcnow())
+    session.add(command)
+    session.flush()
+    audit.append(session, actor, "lock.requested", "lock_command", command.id,
+                 after={"cell_id": cell.id, "cell": cell.number, "purpose": purpose,
+                        "reason": reason}, sitting_id=sitting_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # Wakes the cabinet's agent at commit (LISTEN lock_commands); polling still works.
+        from sqlalchemy import text
+        session.execute(text("SELECT pg_notify('lock_commands', :c)"), {"c": str(cell.cabinet_id)})
+    return command
+
+
+def assign(session: Session, entry: RosterEntry, cell: Cell, actor: audit.Actor) -> Assignment:
+    assignment = Assignment(cell_id=cell.id, roster_entry_id=entry.id, assigned_at=utcnow())
+    session.add(assignment)
+    session.flush()  # the partial unique indexes speak here if someone was faster
+    audit.append(session, actor, "cell.assigned", "assignment", assignment.id,
+                 after={"cell_id": cell.id, "cell": cell.number, "roster_entry_id": entry.id},
+                 sitting_id=entry.sitting_id)
+    return assignment
+
+
+def request_return(session: Session, entry: RosterEntry, actor: audit.Actor) -> LockCommand:
+    """Staff: open the candidate's cell so they take their devices back."""
+    assignment = active_assignment(session, entry.id)
+    if assignment is None:
+        raise DomainError("this candidate has no cell", code="no_cell")
+    if entry.state not in ("interviewed", "decided", "removed"):
+        raise DomainError("devices are returned after the interview or after removal",
+                          code="too_early_to_return")
+    assignment.return_requested_at = utcnow()
+    return queue_unlock(session, assignment.cell, "return", actor, assignment,
+                        sitting_id=entry.sitting_id)
+
+
+def release(session: Session, assignment: Assignment, actor: audit.Actor) -> None:
+    """The door closed after the return unlock: the cell is free again."""
+    assignment.released_at = utcnow()
+    session.flush()
+    audit.append(session, actor, "cell.released", "assignment", assignment.id,
+                 after={"cell_id": assignment.cell_id}, sitting_id=None)

@@ -1,0 +1,129 @@
+"""Checking a candidate in: finding them on today's roster, then giving them a cell.
+
+Refusals form a closed set (:data:`REFUSALS`); the kiosk translates each code into a
+screen telling the person what to do next.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import allocation, audit, states, transitions
+from .db import Database
+from .errors import DomainError, NoFreeCell
+from .models import Cabinet, Candidate, RosterEntry, Sitting
+from .timeutil import local_today, utcnow
+
+#: Every reason a check-in can be refused, with what it means.
+REFUSALS = {
+    "invalid_iin": "the IIN is malformed or its check digit is wrong",
+    "unreadable_card": "the scanned ID card or barcode could not be read",
+    "not_on_roster": "the person is not on any roster of this venue",
+    "wrong_day": "the person is on this venue's roster, but not today",
+    "sitting_not_open": "today's sitting has not been opened (or is already closed)",
+    "already_removed": "the person was removed from this attestation by an act of violation",
+    "absence_recorded": "an absence was already recorded for this person today",
+    "already_finished": "the person's attestation today is already decided",
+    "not_acknowledged": "the stage plan and the device rules must both be acknowledged",
+    "cabinet_full": "no free locker cell is in service",
+    "lock_fault": "the cell's lock did not open",
+    "identity_service_down": "the digital documents service did not answer",
+    "not_identity_document": "the digital document is not an identity document",
+    "name_mismatch": "the names on the document do not match the roster",
+}
+
+
+class Refused(DomainError):
+    """A check-in refusal; ``code`` is one of :data:`REFUSALS`."""
+
+    def __init__(self, code: str, **details):
+        assert code in REFUSALS, code
+        super().__init__(REFUSALS[code], code=code, **details)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckInResult:
+    entry_id: int
+    cabinet: str
+    cell_number: int
+    cell_id: int
+    command_id: int | None
+    repeat: bool
+
+
+def find_todays_entry(session: Session, venue_id: int, iin: str,
+                      today: dt.date | None = None) -> RosterEntry:
+    """The candidate's roster entry at this venue today, or a :class:`Refused`."""
+    today = today or local_today()
+    rows = session.execute(
+        select(RosterEntry, Sitting).join(Sitting).join(Candidate)
+        .where(Candidate.iin == iin, Sitting.venue_id == venue_id)).all()
+    todays = [(e, s) for e, s in rows if s.date == today]
+    if not todays:
+        raise Refused("wrong_day" if rows else "not_on_roster")
+    # Several sittings today: prefer the one the person is active in, then an open one.
+    todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != "open",
+                                es[1].start_time))
+    entry, sitting = todays[0]
+    refuse_unless_can_check_in(entry, sitting)
+    return entry
+
+
+def refuse_unless_can_check_in(entry: RosterEntry, sitting: Sitting) -> None:
+    if entry.state == states.REMOVED:
+        raise Refused("already_removed")
+    if entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
+        raise Refused("absence_recorded")
+    if entry.state == states.DECIDED:
+        raise Refused("already_finished")
+    if entry.state == states.EXPECTED and sitting.status != "open":
+        raise Refused("sitting_not_open")
+
+
+def check_in(db: Database, entry_id: int, *, venue_id: int, cabinet_id: int | None,
+             identified_by: str, language: str, stages_acknowledged_at: dt.datetime | None,
+             rules_acknowledged_at: dt.datetime | None, actor: audit.Actor) -> CheckInResult:
+    """Give the candidate a cell and queue its unlock; idempotent per candidate."""
+    return db.run_write(_check_in, entry_id, venue_id=venue_id, cabinet_id=cabinet_id,
+                        identified_by=identified_by, language=language,
+                        stages_acknowledged_at=stages_acknowledged_at,
+                        rules_acknowledged_at=rules_acknowledged_at, actor=actor)
+
+
+def _check_in(session: Session, entry_id: int, *, venue_id, cabinet_id, identified_by,
+              language, stages_acknowledged_at, rules_acknowledged_at, actor) -> CheckInResult:
+    # Lock the roster row first: the same person at two kiosks queues here, and the
+    # second one then sees the first one's assignment and gets the same cell.
+    query = select(RosterEntry).where(RosterEntry.id == entry_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    entry = session.execute(query).scalar_one()
+    current = allocation.active_assignment(session, entry.id)
+    if current is not None:
+        cell = current.cell
+        return CheckInResult(entry.id, cell.cabinet.name, cell.number, cell.id, None, True)
+    refuse_unless_can_check_in(entry, entry.sitting)
+    if stages_acknowledged_at is None or rules_acknowledged_at is None:
+        raise Refused("not_acknowledged")
+    if language not in ("kk", "ru"):
+        raise DomainError("the attestation language is Kazakh (kk) or Russian (ru)",
+                          code="invalid_language")
+    try:
+        cell = allocation.claim_free_cell(session, venue_id, cabinet_id)
+    except NoFreeCell:
+        raise Refused("cabinet_full") from None
+    assignment = allocation.assign(session, entry, cell, actor)
+    transitions.apply(session, entry, "check_in", actor, at=utcnow(),
+                      language=language, identified_by=identified_by,
+                      identity_to_check=(identified_by == "iin"),
+                      checkin_device=actor.device or actor.name,
+                      stages_acknowledged_at=stages_acknowledged_at,
+                      rules_acknowledged_at=rules_acknowledged_at)
+    command = allocation.queue_unlock(session, cell, "checkin", actor, assignment,
+                                      sitting_id=entry.sitting_id)
+    cabinet = session.get(Cabinet, cell.cabinet_id)
+    return CheckInResult(entry.id, cabinet.name, cell.number, cell.id, command.id, False)

@@ -1,0 +1,180 @@
+"""Importing a sitting's roster from CSV or XLSX: all rows or none.
+
+Columns (header row, any order): ``iin, last_name, first_name, middle_name,
+organization, position``; ``middle_name``, ``organization`` and ``position`` may be
+empty.  CSV must be UTF-8 (a BOM is accepted; `,` or `;` separated).  Every bad row is
+reported with its line number and nothing is written when any row is bad.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import pathlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit, iin as iin_mod
+from .errors import InvalidInput
+from .models import Candidate, RosterEntry, Sitting
+
+COLUMNS = ("iin", "last_name", "first_name", "middle_name", "organization", "position")
+REQUIRED = ("iin", "last_name", "first_name")
+MAX_ROWS = 20_000
+
+
+@dataclasses.dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+class RosterFileError(InvalidInput):
+    """The file was rejected; ``errors`` lists every bad row (nothing was written)."""
+
+    code = "roster_rejected"
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        head = "; ".join(str(e) for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        super().__init__(f"roster rejected, nothing imported: {head}{more}")
+
+
+@dataclasses.dataclass
+class ImportResult:
+    added: int
+    existing_candidates: int
+
+
+def read_rows(filename: str, data: bytes) -> list[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV or XLSX file's bytes."""
+    suffix = pathlib.Path(filename).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_rows(data)
+    if suffix in (".csv", ".txt", ""):
+        return _csv_rows(data)
+    raise RosterFileError([RowError(0, f"unsupported file type {suffix!r}: use .csv or .xlsx")])
+
+
+def _header(cells) -> list[str]:
+    header = [str(c or "").strip().lower() for c in cells]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise RosterFileError([RowError(1, "missing column(s): " + ", ".join(missing)
+                                        + "; expected " + ",".join(COLUMNS))])
+    return header
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise RosterFileError([RowError(line, "the file is not UTF-8 text; save it as "
+                                              "'CSV UTF-8' and import again")]) from None
+    if not text.strip():
+        raise RosterFileError([RowError(1, "the file is empty")])
+    first = text.splitlines()[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = _header(next(reader))
+    rows = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        rows.append((reader.line_num, _row(header, values)))
+    return rows
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise RosterFileError([RowError(0, "the file is not a readable .xlsx workbook")]) from None
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    try:
+        header = _header(next(it))
+    except StopIteration:
+        raise RosterFileError([RowError(1, "the sheet is empty")]) from None
+    rows = []
+    for line, values in enumerate(it, start=2):
+        values = ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                        else str(v)) for v in values]
+        if any(v.strip() for v in values):
+            rows.append((line, _row(header, values)))
+    return rows
+
+
+def _row(header: list[str], values) -> dict:
+    row = {c: "" for c in COLUMNS}
+    for name, value in zip(header, values):
+        if name in row:
+            row[name] = (value or "").strip()
+    return row
+
+
+def validate(session: Session, sitting: Sitting, rows: list[tuple[int, dict]]) -> list[RowError]:
+    errors: list[RowError] = []
+    if not rows:
+        return [RowError(2, "the file has a header but no candidates")]
+    if len(rows) > MAX_ROWS:
+        return [RowError(0, f"more than {MAX_ROWS} rows")]
+    seen: dict[str, int] = {}
+    iins = [r["iin"] for _, r in rows]
+    known = {c.iin: c for c in session.execute(
+        select(Candidate).where(Candidate.iin.in_(iins))).scalars()} if iins else {}
+    on_roster = set(session.execute(
+        select(Candidate.iin).join(RosterEntry).where(RosterEntry.sitting_id == sitting.id)).scalars())
+    for line, row in rows:
+        try:
+            iin_mod.parse(row["iin"])
+        except iin_mod.InvalidIIN as exc:
+            errors.append(RowError(line, f"IIN {row['iin']!r}: {iin_mod.REASONS[exc.reason]}"))
+            continue
+        for field in ("last_name", "first_name"):
+            if not row[field]:
+                errors.append(RowError(line, f"{field} is empty"))
+        if row["iin"] in seen:
+            errors.append(RowError(line, f"IIN {row['iin']} repeats line {seen[row['iin']]}"))
+        seen.setdefault(row["iin"], line)
+        if row["iin"] in on_roster:
+            errors.append(RowError(line, f"IIN {row['iin']} is already on this sitting's roster"))
+        existing = known.get(row["iin"])
+        if existing is not None and (existing.last_name, existing.first_name) != (
+                row["last_name"], row["first_name"]):
+            errors.append(RowError(line, f"IIN {row['iin']} is registered to another name "
+                                         f"({existing.last_name} {existing.first_name})"))
+    return errors
+
+
+def import_rows(session: Session, sitting: Sitting, rows: list[tuple[int, dict]],
+                actor: audit.Actor) -> ImportResult:
+    """Validate every row, then add them all in the caller's transaction (or raise)."""
+    errors = validate(session, sitting, rows)
+    if errors:
+        raise RosterFileError(errors)
+    known = {c.iin: c for c in session.execute(select(Candidate).where(
+        Candidate.iin.in_([r["iin"] for _, r in rows]))).scalars()}
+    existing = 0
+    for _, row in rows:
+        candidate = known.get(row["iin"])
+        if candidate is None:
+            candidate = Candidate(**row)
+            session.add(candidate)
+        else:
+            existing += 1
+        session.flush()
+        session.add(RosterEntry(sitting_id=sitting.id, candidate_id=candidate.id))
+    session.flush()
+    audit.append(session, actor, "roster.imported", "sitting", sitting.id, sitting_id=sitting.id,
+                 after={"rows": len(rows), "new_candidates": len(rows) - existing})
+    return ImportResult(len(rows), existing)
