@@ -1,0 +1,117 @@
+"""kioskctl: each command works, and bad input gives one line, a non-zero exit, no traceback."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from attestation.cli import main
+from attestation.timeutil import local_today
+
+from factories import people
+
+
+@pytest.fixture
+def run(db_url):
+    runner = CliRunner()
+
+    def _run(*args, input=None):
+        result = runner.invoke(main, ["--database-url", db_url, *args], input=input)
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        return result
+    return _run
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def err(result, code=2):
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_help_lists_commands():
+    out = subprocess.run([sys.executable, "-m", "attestation.cli", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for name in ("db", "venue", "sitting", "roster", "cabinet", "cell", "user", "kiosk", "audit"):
+        assert f"  {name} " in out
+
+
+def test_setup_a_sitting_end_to_end(run, tmp_path):
+    ok(run("db", "upgrade"))
+    ok(run("venue", "add", "--code", "ALA", "--name-kk", "Алматы", "--name-ru", "Алматы"))
+    out = ok(run("sitting", "add", "--venue", "ALA", "--date", str(local_today()), "--start",
+                 "09:30", "--stage", "Әңгімелесу|Собеседование|40", "--open"))
+    assert "(open)" in out
+    roster = tmp_path / "roster.csv"
+    roster.write_text("iin,last_name,first_name,middle_name,organization,position\n" + "".join(
+        f"{p['iin']},{p['last_name']},{p['first_name']},,ЦСО,соцработник\n" for p in people(3)),
+        encoding="utf-8")
+    assert "imported 3" in ok(run("roster", "import", str(roster), "--sitting", "1"))
+    assert "16 cells" in ok(run("cabinet", "add", "cab-A", "--venue", "ALA", "--driver",
+                                "rs485-8a", "--port", "/dev/ttyUSB0", "--boards", "2", "--locks", "8"))
+    ok(run("cell", "add", "--cabinet", "cab-A", "--number", "17", "--board", "3", "--lock", "1"))
+    ok(run("user", "add", "sec1", "--role", "secretary", "--password-stdin",
+           input="correct horse battery\n"))
+    out = ok(run("kiosk", "add", "entrance-1", "--venue", "ALA", "--cabinet", "cab-A"))
+    assert "kiosk_" in out
+    assert "intact" in ok(run("audit", "verify"))
+
+
+def test_bad_input_is_one_clear_line(run, tmp_path):
+    ok(run("db", "upgrade"))
+    ok(run("venue", "add", "--code", "ALA", "--name-kk", "Алматы", "--name-ru", "Алматы"))
+    assert "no venue" in err(run("sitting", "add", "--venue", "X", "--date", "2026-01-01",
+                                 "--start", "09:00"))
+    assert "YYYY-MM-DD" in err(run("sitting", "add", "--venue", "ALA", "--date", "01.01.2026",
+                                   "--start", "09:00"))
+    assert "minutes" in err(run("sitting", "add", "--venue", "ALA", "--date", "2026-01-01",
+                                "--start", "09:00", "--stage", "a|b|zero"))
+    assert "no sitting 9" in err(run("sitting", "open", "9"))
+    assert "already exists" in err(run("venue", "add", "--code", "ALA", "--name-kk", "a",
+                                       "--name-ru", "b"))
+    ok(run("sitting", "add", "--venue", "ALA", "--date", "2026-01-01", "--start", "09:00"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("iin,last_name,first_name\n123,Ә,Б\n", encoding="utf-8")
+    out = err(run("roster", "import", str(bad), "--sitting", "1"))
+    assert "line 2" in out and "nothing imported" in out
+    assert "cannot read" in err(run("roster", "import", str(tmp_path / "nope.csv"), "--sitting", "1"))
+    assert "at least" in err(run("user", "add", "u1", "--role", "member", "--password-stdin",
+                                 input="short\n"))
+    assert "is not one of" in err(run("user", "add", "u1", "--role", "king", "--password-stdin",
+                                       input="long enough password\n"))
+    assert "--port" in err(run("cabinet", "add", "c", "--venue", "ALA", "--driver", "kerong"))
+    ok(run("cabinet", "add", "c", "--venue", "ALA", "--driver", "kerong", "--port", "loop://",
+           "--boards", "1", "--locks", "4"))
+    assert "already has cell 1" in err(run("cell", "add", "--cabinet", "c", "--number", "1",
+                                           "--board", "0", "--lock", "9"))
+    assert "no cabinet" in err(run("cell", "add", "--cabinet", "zz", "--number", "1",
+                                   "--board", "0", "--lock", "9"))
+
+
+def test_unmigrated_database_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path}/empty.db",
+                                       "venue", "add", "--code", "A", "--name-kk", "a",
+                                       "--name-ru", "b"])
+    assert result.exit_code == 1 and "kioskctl db upgrade" in result.output
+
+
+def test_audit_verify_reports_broken_link(run, db_url):
+    import sqlalchemy as sa
+    ok(run("db", "upgrade"))
+    ok(run("venue", "add", "--code", "ALA", "--name-kk", "Алматы", "--name-ru", "Алматы"))
+    ok(run("venue", "add", "--code", "AST", "--name-kk", "Астана", "--name-ru", "Астана"))
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        conn.exec_driver_sql("UPDATE audit_log SET actor = 'x' WHERE id = 1")
+    engine.dispose()
+    out = err(run("audit", "verify"), code=3)
+    assert "broken at entry 1" in out
