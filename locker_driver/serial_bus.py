@@ -1,0 +1,201 @@
+"""One RS485 bus: a serial port shared by several boards, one transaction at a time.
+
+Bus discipline (learned by others the hard way):
+
+* one request/reply transaction at a time per port (a lock; one :class:`SerialBus` per
+  port: a cabinet's driver owns its bus, and one agent owns the cabinet);
+* at least ``silence`` seconds (default 5 ms) of quiet between transactions, so every
+  board sees the end of one frame before the next begins;
+* replies are read by their known length, within ``timeout`` seconds, skipping stray
+  bytes before the header (see :mod:`locker_driver.framing`);
+* after a timeout the line is drained until it is quiet, the input buffer flushed and the
+  port reopened, so a half-received frame cannot poison the next transaction; a board
+  that does not answer raises :class:`BoardNotResponding` for that board only.
+
+``trace``, when given, is called with ``("TX"|"RX", bytes)`` for every frame: it is what
+``kioskctl locker ... --verbose`` prints.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import serial
+
+try:
+    from termios import error as _TermiosError
+except ImportError:  # pragma: no cover - not POSIX
+    _TermiosError = OSError
+
+from .errors import BoardNotResponding, PortError
+from .framing import ReplySpec, extract, hexdump
+
+DEFAULT_TIMEOUT = 0.25     # seconds for a whole reply; a 9-byte reply takes 9.4 ms at 9600
+DEFAULT_SILENCE = 0.005    # seconds of quiet between transactions
+QUIET_AFTER_TIMEOUT = 0.02  # the line counts as quiet after this long without a byte
+MAX_DRAIN = 0.5
+#: What a vanished USB adapter or pty raises from pyserial's calls.
+IO_ERRORS = (serial.SerialException, OSError, _TermiosError)
+
+
+class SerialBus:
+    def __init__(self, url: str, baudrate: int, *, timeout: float = DEFAULT_TIMEOUT,
+                 silence: float = DEFAULT_SILENCE,
+                 trace: Callable[[str, bytes], None] | None = None):
+        self.url = url
+        self.baudrate = baudrate
+        self.timeout = timeout
+        self.silence = silence
+        self.trace = trace
+        self._lock = threading.Lock()
+        self._port: serial.SerialBase | None = None
+        self._last_end = 0.0
+        self.reopens = 0
+        self.transactions = 0
+
+    # -- port management ---------------------------------------------------------------
+    def _open(self) -> serial.SerialBase:
+        if self._port is None or not self._port.is_open:
+            try:
+                self._port = serial.serial_for_url(
+                    self.url, baudrate=self.baudrate, bytesize=serial.EIGHTBITS,
+                    parity=serial.PARITY_NONE, stopbits=serial.STOPBITS_ONE, timeout=0.01,
+                    write_timeout=1.0)
+            except IO_ERRORS + (ValueError,) as exc:
+                self._port = None
+                raise PortError(f"cannot open serial port {self.url}: {exc}") from None
+        return self._port
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._port is not None:
+            try:
+                self._port.close()
+            except IO_ERRORS:
+                pass
+            self._port = None
+
+    def _recover(self) -> None:
+        """Wait for the line to go quiet, flush and reopen (called with the lock held)."""
+        port = self._port
+        if port is not None:
+            try:
+                deadline = time.monotonic() + MAX_DRAIN
+                quiet_since = time.monotonic()
+                while time.monotonic() < deadline:
+                    if port.read(256):
+                        quiet_since = time.monotonic()
+                    elif time.monotonic() - quiet_since >= QUIET_AFTER_TIMEOUT:
+                        break
+                port.reset_input_buffer()
+            except IO_ERRORS:
+                pass
+        self._close()
+        self.reopens += 1
+
+    # -- transactions ------------------------------------------------------------------
+    def transact(self, request: bytes, reply: ReplySpec | None, board: int | None = None) -> bytes | None:
+        """Send ``request``; return the reply frame matching ``reply`` (None: no reply expected)."""
+        with self._lock:
+            port = self._open()
+            wait = self._last_end + self.silence - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                port.reset_input_buffer()
+                port.write(request)
+                port.flush()
+            except IO_ERRORS as exc:
+                self._close()
+                raise PortError(f"writing to {self.url} failed: {exc}") from None
+            self._emit("TX", request)
+            self.transactions += 1
+            try:
+                if reply is None:
+                    return None
+                return self._read_reply(port, reply, board)
+            finally:
+                self._last_end = time.monotonic()
+
+    def _read_reply(self, port, spec: ReplySpec, board) -> bytes:
+        buf = bytearray()
+        received = bytearray()
+        deadline = time.monotonic() + self.timeout
+        last_error = None
+        while True:
+            try:
+                chunk = port.read(max(1, spec.length - len(buf)))
+            except IO_ERRORS as exc:
+                self._close()
+                raise PortError(f"reading from {self.url} failed: {exc}") from None
+            if chunk:
+                buf += chunk
+                received += chunk
+                frame, err = extract(buf, spec)
+                last_error = err or last_error
+                if frame is not None:
+                    self._emit("RX", bytes(received))
+                    return frame
+            if time.monotonic() >= deadline:
+                if received:
+                    self._emit("RX", bytes(received))
+                self._recover()
+                if last_error is not None:
+                    raise type(last_error)(f"{spec.description}: corrupt reply "
+                                           f"[{hexdump(received)}]: {last_error}")
+                if received:
+                    raise BoardNotResponding(f"{spec.description}: incomplete reply "
+                                             f"[{hexdump(received)}] after {self.timeout:.3f} s",
+                                             board)
+                raise BoardNotResponding(f"{spec.description}: no reply within "
+                                         f"{self.timeout:.3f} s", board)
+
+    def _emit(self, direction: str, data: bytes) -> None:
+        if self.trace is not None:
+            self.trace(direction, data)
+
+    def health(self) -> dict:
+        return {"port": self.url, "baudrate": self.baudrate, "open": self._port is not None,
+                "transactions": self.transactions, "reopens": self.reopens}
+
+
+def line_time(nbytes: int, baudrate: int) -> float:
+    """Seconds that ``nbytes`` take on the wire at 8N1 (10 bits a byte)."""
+    return nbytes * 10 / baudrate
+
+
+class BusDriver:
+    """What the serial board drivers share: a bus, a list of boards, probing them."""
+
+    kind = ""
+    bus: SerialBus
+    boards: tuple[int, ...]
+
+    def all_off(self) -> dict[int, str | None]:
+        """Serial boards energise a lock only during their own pulse: nothing stays on.
+
+        So "off" means sending no unlock, and asking every board for its state, so that a
+        dead board is reported at start-up rather than at the first check-in; one dead
+        board never stops the others.
+        """
+        from .errors import LockerError
+
+        result = {}
+        for board in self.boards:
+            try:
+                self.read_doors(board)
+                result[board] = None
+            except LockerError as exc:
+                result[board] = str(exc)
+        return result
+
+    def health(self) -> dict:
+        return {"driver": self.kind, "boards": list(self.boards), **self.bus.health()}
+
+    def close(self) -> None:
+        self.bus.close()
