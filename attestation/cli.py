@@ -328,5 +328,35 @@ def audit_verify(ctx):
         ctx.exit(3)
 
 
+# --- hardware and services -----------------------------------------------------------
+
+from .cli_locker import locker  # noqa: E402  (kept beside its siblings' registration)
+
+main.add_command(locker)
+
+
+@main.group(cls=_Group)
+def serve():
+    """Run the system's services."""
+
+
+@serve.command("agent")
+@click.option("--cabinet", "cabinets", multiple=True, required=True,
+              help="Name of a cabinet this Pi owns; repeat for several (one thread each).")
+@click.option("--jam-timeout", type=float, default=5.0, show_default=True,
+              help="Seconds a door may take to open after an unlock before it is a jam.")
+@click.pass_context
+def serve_agent(ctx, cabinets, jam_timeout):
+    """Run the cabinet agent: execute queued unlocks, watch the doors."""
+    import logging
+
+    from . import lock_agent
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        lock_agent.serve(_db(ctx), list(cabinets), jam_timeout=jam_timeout)
+    except LookupError as exc:
+        raise DomainError(str(exc.args[0])) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

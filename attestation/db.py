@@ -89,9 +89,9 @@ class Database:
 
     @contextlib.contextmanager
     def read(self):
+        # Closing (not rolling back) leaves loaded objects readable after the block.
         with self._read() as session:
             yield session
-            session.rollback()
 
     @contextlib.contextmanager
     def write(self):

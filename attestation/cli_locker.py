@@ -1,0 +1,204 @@
+"""``kioskctl locker ...``: the technician's diagnostics, the board simulator, the benchmark."""
+
+from __future__ import annotations
+
+import json
+import signal
+import statistics
+import threading
+import time
+
+import click
+
+from locker_driver import ConfigError, LockerError
+from locker_driver.factory import make_driver
+from locker_driver.framing import hexdump
+from locker_driver.serial_bus import line_time
+
+
+class _LockerGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        except LockerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_LockerGroup)
+def locker():
+    """Talk to a cabinet's lock boards directly (install and diagnose), or simulate one."""
+
+
+def _settings(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r}: write settings as key=value")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def driver_options(fn):
+    opts = [
+        click.option("--driver", type=click.Choice(["rs485-8a", "kerong", "gpio"]),
+                     default="rs485-8a", show_default=True),
+        click.option("--port", default="", help="Serial device (/dev/ttyUSB0) or pyserial URL."),
+        click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
+                     show_default=True, help="Sensor polarity."),
+        click.option("--setting", "settings", multiple=True,
+                     help="Driver setting key=value, e.g. relay_pins=[17,27] pulse_ms=300."),
+        click.option("--verbose", "-v", is_flag=True, help="Print every frame sent and received."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _open(driver, port, door_open_when, settings, verbose, boards=None):
+    trace = None
+    if verbose:
+        def trace(direction, data):
+            click.echo(f"{direction} {hexdump(data)}")
+    return make_driver(driver, port, _settings(settings), boards=boards,
+                       door_open_when_set=door_open_when == "set", trace=trace)
+
+
+def _default_board(driver):
+    return 0 if driver == "kerong" else 1
+
+
+@locker.command("open")
+@driver_options
+@click.option("--board", type=int, default=None, help="Board address (default 1; Kerong 0).")
+@click.option("--lock", type=int, required=True, help="Lock number, from 1.")
+def locker_open(driver, port, door_open_when, settings, verbose, board, lock):
+    """Pulse one lock, then report whether its door opened."""
+    board = _default_board(driver) if board is None else board
+    with _open(driver, port, door_open_when, settings, verbose, (board,)) as d:
+        d.open_lock(board, lock)
+        click.echo(f"board {board} lock {lock}: unlock accepted")
+        time.sleep(0.3)
+        try:
+            state = d.read_door(board, lock)
+        except ConfigError:
+            click.echo("door state unknown (no sensor)")
+            return
+        click.echo(f"door is {'open' if state else 'still closed (jammed or no sensor?)'}")
+
+
+@locker.command("status")
+@driver_options
+@click.option("--board", type=int, default=None, help="Board address (default 1; Kerong 0).")
+@click.option("--lock", type=int, default=None, help="Only this lock.")
+def locker_status(driver, port, door_open_when, settings, verbose, board, lock):
+    """Show door states of one board (or one lock)."""
+    board = _default_board(driver) if board is None else board
+    with _open(driver, port, door_open_when, settings, verbose, (board,)) as d:
+        if lock is not None:
+            click.echo(f"board {board} lock {lock}: {'open' if d.read_door(board, lock) else 'closed'}")
+            return
+        states = d.read_doors(board)
+        opened = [str(k) for k, v in states.items() if v]
+        click.echo(f"board {board}: {len(states)} locks, open: {', '.join(opened) or 'none'}")
+
+
+@locker.command("scan")
+@driver_options
+@click.option("--first", type=int, default=0, show_default=True)
+@click.option("--last", type=int, default=None, help="Default 31 (8A) or 15 (Kerong).")
+def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
+    """List the board addresses that answer on the bus."""
+    if driver == "gpio":
+        raise ConfigError("scan is for RS485 buses; a GPIO cabinet has no addresses")
+    last = (15 if driver == "kerong" else 31) if last is None else last
+    merged = ("timeout=0.06",) + tuple(settings)
+    found = []
+    with _open(driver, port, door_open_when, merged, verbose, tuple(range(first, last + 1))) as d:
+        for board, error in d.all_off().items():
+            if error is None:
+                found.append(board)
+            elif "no reply" not in error:
+                click.echo(f"board {board}: {error}", err=True)
+    if not found:
+        raise LockerError(f"no board answered at addresses {first}-{last} on {port}")
+    click.echo("boards answering: " + ", ".join(str(b) for b in found))
+
+
+@locker.command("simulate")
+@click.option("--protocol", type=click.Choice(["8a", "kerong"]), default="8a", show_default=True)
+@click.option("--boards", type=int, default=1, show_default=True)
+@click.option("--locks", type=int, default=8, show_default=True)
+@click.option("--first-board", type=int, default=None, help="Default 1 (8A) or 0 (Kerong).")
+@click.option("--link", default=None, help="Also make this symlink to the pty (a stable name).")
+@click.option("--tcp", type=int, default=None, help="Serve on 127.0.0.1:PORT instead of a pty.")
+@click.option("--auto-close", type=float, default=None,
+              help="Close a door this many seconds after it opened.")
+@click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
+              show_default=True, help="How the simulated sensors are wired.")
+def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when):
+    """Run a simulated cabinet and print the device path (or URL) to connect to."""
+    from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
+
+    start = (0 if protocol == "kerong" else 1) if first_board is None else first_board
+    try:
+        sim = BoardSimulator(protocol, boards=range(start, start + boards), locks=locks,
+                             auto_close=auto_close, open_is_set=door_open_when == "set")
+    except RuntimeError as exc:
+        raise ConfigError(str(exc)) from None
+    server = TcpServer(sim, tcp) if tcp is not None else PtyServer(sim, link=link)
+    where = server.url if tcp is not None else server.path
+    click.echo(f"simulating {boards} {protocol} board(s) of {locks} locks at {where}", err=True)
+    click.echo(where)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@locker.command("bench")
+@click.option("--protocol", type=click.Choice(["8a", "kerong"]), default="8a", show_default=True)
+@click.option("--count", type=int, default=300, show_default=True)
+def locker_bench(protocol, count):
+    """Time unlock and full-board status transactions against the simulator on a pty.
+
+    Prints p50/p99 next to the line time of the bytes at the protocol's baud rate: the
+    physical limit of a real bus.
+    """
+    from locker_driver import protocol_8a as p8a, protocol_kerong as pk
+    from locker_driver.simulator import BoardSimulator, PtyServer
+
+    board = 0 if protocol == "kerong" else 1
+    kind = "kerong" if protocol == "kerong" else "rs485-8a"
+    sim = BoardSimulator(protocol, boards=(board,), locks=16 if protocol == "kerong" else 8)
+    baud = pk.BAUDRATE if protocol == "kerong" else p8a.BAUDRATE
+    # request + reply bytes of each transaction, and the bus's 5 ms of silence
+    unlock_bytes = 5 + (9 if protocol == "kerong" else 5)
+    status_bytes = 5 + (9 if protocol == "kerong" else 4 + p8a.DEFAULT_STATUS_BYTES)
+    with PtyServer(sim) as server, make_driver(kind, server.path, boards=(board,)) as d:
+        for name, fn, nbytes in (("unlock", lambda: d.open_lock(board, 1), unlock_bytes),
+                                 ("status", lambda: d.read_doors(board), status_bytes)):
+            times = []
+            for _ in range(count):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+                sim.close_door(board, 1)
+            times.sort()
+            p50 = statistics.median(times) * 1000
+            p99 = times[int(len(times) * 0.99) - 1] * 1000
+            wire = line_time(nbytes, baud) * 1000
+            click.echo(f"{protocol} {name:6s}: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+                       f"(includes >= {d.bus.silence * 1000:.0f} ms bus silence; "
+                       f"wire time of {nbytes} bytes at {baud} baud: {wire:.2f} ms)")

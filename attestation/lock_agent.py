@@ -1,0 +1,352 @@
+"""The cabinet agent: the only process that touches a cabinet's locks.
+
+It executes the lock commands queued for its cabinet (the outbox written by check-in,
+"return devices" and force-open), one at a time, and watches the door sensors.
+
+Command life: ``requested`` -> ``sent`` (written *before* the pulse) -> ``done`` | ``failed``.
+
+* A board error is retried up to ``max_attempts`` times; then the command is ``failed``
+  with the error, and the cell counts a failure.  ``faulty_after`` failed commands in a
+  row mark the cell ``faulty`` (allocation skips it).
+* With a door sensor, ``done`` means the door was *seen open* after the pulse; a pulse
+  the board accepted while the door stayed shut for ``jam_timeout`` seconds is a jam:
+  ``failed``, a ``jammed`` door event, a failure counted.  Without a sensor, ``done``
+  means the board accepted the pulse.
+* A door that opens with no command in flight is a ``forced_open`` alarm.
+* A door that closes after its "return devices" unlock frees the cell.
+
+**The rule after a crash** (a command found ``sent`` at start-up): it is never pulsed
+again automatically.  If the door is open now, the pulse went out: ``done``.  Otherwise it
+is ``failed`` ("interrupted") and staff decide: re-sending blindly could open a cell a
+second time with someone's devices inside.  A command still ``requested`` (queued while
+the agent was down, or before a kiosk crashed) is executed normally, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+import time
+
+from sqlalchemy import select
+
+from locker_driver import LockerError
+from locker_driver.factory import make_driver
+
+from . import allocation, audit, sdnotify
+from .db import Database
+from .models import Assignment, Cabinet, Cell, DoorEvent, LockCommand
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class CabinetAgent:
+    def __init__(self, db: Database, cabinet_name: str, *, driver=None,
+                 poll_interval: float = 0.2, command_interval: float = 0.05,
+                 jam_timeout: float = 5.0, max_attempts: int = 3, faulty_after: int = 2,
+                 retry_delay: float = 0.5, forced_grace: float = 10.0):
+        self.db = db
+        self.cabinet_name = cabinet_name
+        self.driver = driver
+        self.poll_interval = poll_interval
+        self.command_interval = command_interval
+        self.jam_timeout = jam_timeout
+        self.max_attempts = max_attempts
+        self.faulty_after = faulty_after
+        self.retry_delay = retry_delay
+        self.forced_grace = forced_grace
+        self.actor = audit.Actor(f"agent:{cabinet_name}", f"host:{socket.gethostname()}")
+        self.pending: dict[int, tuple[int, float]] = {}  # cell id -> (command id, jam deadline)
+        self.not_before: dict[int, float] = {}  # command id -> monotonic time of next attempt
+        self.board_errors: dict[int, str | None] = {}
+        self.last_loop = time.monotonic()
+        self._last_poll = 0.0
+        self._stop = threading.Event()
+
+    # -- start-up ----------------------------------------------------------------------
+    def start(self) -> None:
+        with self.db.read() as s:
+            cab = s.execute(select(Cabinet).where(Cabinet.name == self.cabinet_name)).scalar()
+            if cab is None:
+                raise LookupError(f"no cabinet named {self.cabinet_name!r}")
+            self.cabinet_id = cab.id
+            cells = s.execute(select(Cell).where(Cell.cabinet_id == cab.id)).scalars().all()
+            self.cells = {c.id: (c.board, c.lock, c.has_sensor) for c in cells}
+            self.boards = sorted({c.board for c in cells})
+            if self.driver is None:
+                self.driver = make_driver(cab.driver, cab.port, cab.settings, boards=self.boards,
+                                          door_open_when_set=cab.door_open_when_set)
+        self.board_errors = self.driver.all_off()
+        with self.db.write() as s:
+            audit.append(s, self.actor, "agent.started", "cabinet", self.cabinet_id,
+                         after={"boards": {str(b): e for b, e in self.board_errors.items()}})
+        self._poll_doors(initial=True)
+        self._recover_sent()
+
+    def _recover_sent(self) -> None:
+        with self.db.write() as s:
+            stuck = s.execute(select(LockCommand).where(
+                LockCommand.cabinet_id == self.cabinet_id, LockCommand.status == "sent")).scalars().all()
+            for cmd in stuck:
+                cell = s.get(Cell, cmd.cell_id)
+                if cell.has_sensor and cell.door == "open":
+                    self._finish(s, cmd, "done", door_opened=True)
+                else:
+                    self._finish(s, cmd, "failed", error="interrupted: the agent stopped after "
+                                 "sending this unlock; not repeated automatically")
+
+    # -- the loop ------------------------------------------------------------------------
+    def step(self) -> None:
+        """One pass: execute the next due command, poll the doors when due, check jams."""
+        self.last_loop = time.monotonic()
+        self._execute_next()
+        now = time.monotonic()
+        interval = self.poll_interval / 2 if self.pending else self.poll_interval
+        if now - self._last_poll >= interval:
+            self._poll_doors()
+        self._check_jams()
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        stop = stop or self._stop
+        self.start()
+        listener = _Listener(self.db) if not self.db.is_sqlite else None
+        try:
+            while not stop.is_set():
+                self.step()
+                if listener is not None:
+                    listener.wait(self.command_interval * 4)
+                else:
+                    stop.wait(self.command_interval)
+        finally:
+            if listener is not None:
+                listener.close()
+            self.driver.all_off()
+            self.driver.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- commands ------------------------------------------------------------------------
+    def _claim(self):
+        now = time.monotonic()
+        with self.db.write() as s:
+            query = (select(LockCommand).where(LockCommand.cabinet_id == self.cabinet_id,
+                                               LockCommand.status == "requested")
+                     .order_by(LockCommand.id))
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            for cmd in s.execute(query).scalars():
+                if self.not_before.get(cmd.id, 0) > now:
+                    continue
+                cmd.status = "sent"
+                cmd.attempts += 1
+                cmd.sent_at = utcnow()
+                return cmd.id, cmd.cell_id, cmd.attempts
+        return None
+
+    def _execute_next(self) -> None:
+        claimed = self._claim()
+        if claimed is None:
+            return
+        cmd_id, cell_id, attempts = claimed
+        board, lock, has_sensor = self.cells[cell_id]
+        try:
+            self.driver.open_lock(board, lock)
+        except LockerError as exc:
+            self._attempt_failed(cmd_id, attempts, exc)
+            return
+        if has_sensor:
+            self.pending[cell_id] = (cmd_id, time.monotonic() + self.jam_timeout)
+            self._poll_doors()
+        else:
+            with self.db.write() as s:
+                self._finish(s, s.get(LockCommand, cmd_id), "done")
+
+    def _attempt_failed(self, cmd_id: int, attempts: int, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        with self.db.write() as s:
+            cmd = s.get(LockCommand, cmd_id)
+            cmd.error = error
+            if attempts < self.max_attempts:
+                cmd.status = "requested"
+                self.not_before[cmd_id] = time.monotonic() + self.retry_delay * attempts
+                audit.append(s, self.actor, "lock.retry", "lock_command", cmd.id,
+                             after={"attempts": attempts, "error": error})
+            else:
+                self._finish(s, cmd, "failed", error=error)
+
+    def _finish(self, s, cmd: LockCommand, status: str, *, error: str = "",
+                door_opened: bool = False) -> None:
+        cmd.status = status
+        cmd.finished_at = utcnow()
+        if error:
+            cmd.error = error
+        if door_opened:
+            cmd.door_opened_at = cmd.finished_at
+        cell = s.get(Cell, cmd.cell_id)
+        if status == "done":
+            cell.consecutive_failures = 0
+        else:
+            cell.consecutive_failures += 1
+            if cell.consecutive_failures >= self.faulty_after and cell.status == "in_service":
+                cell.status = "faulty"
+                cell.status_reason = f"{cell.consecutive_failures} failed unlocks: {error}"[:300]
+                s.flush()
+                audit.append(s, self.actor, "cell.faulty", "cell", cell.id,
+                             before={"status": "in_service"},
+                             after={"status": "faulty", "reason": cell.status_reason})
+        self.not_before.pop(cmd.id, None)
+        s.flush()
+        audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd.id,
+                     after={"cell": cell.number, "attempts": cmd.attempts, "error": cmd.error,
+                            "door_opened": door_opened})
+
+    # -- doors ---------------------------------------------------------------------------
+    def _poll_doors(self, initial: bool = False) -> None:
+        self._last_poll = time.monotonic()
+        readings: dict[int, bool] = {}
+        for board in self.boards:
+            try:
+                states = self.driver.read_doors(board)
+                self.board_errors[board] = None
+            except LockerError as exc:
+                self.board_errors[board] = str(exc)
+                continue
+            for cell_id, (b, lock, has_sensor) in self.cells.items():
+                if b == board and has_sensor and lock in states:
+                    readings[cell_id] = states[lock]
+        if not readings:
+            return
+        with self.db.write() as s:
+            cells = s.execute(select(Cell).where(Cell.id.in_(list(readings)))).scalars().all()
+            for cell in cells:
+                new = "open" if readings[cell.id] else "closed"
+                old, changed = cell.door, new != cell.door
+                if changed:
+                    cell.door, cell.door_changed_at = new, utcnow()
+                if initial or old == "unknown" and cell.id not in self.pending:
+                    continue
+                # A pending unlock of a door that was already open is done, not a jam.
+                if new == "open" and (changed or cell.id in self.pending):
+                    self._door_opened(s, cell)
+                elif changed and new == "closed":
+                    self._door_closed(s, cell)
+
+    def _door_opened(self, s, cell: Cell) -> None:
+        pending = self.pending.pop(cell.id, None)
+        if pending is not None:
+            cmd = s.get(LockCommand, pending[0])
+            s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=cmd.id))
+            self._finish(s, cmd, "done", door_opened=True)
+            return
+        since = utcnow() - dt.timedelta(seconds=self.forced_grace)
+        recent = s.execute(select(LockCommand.id).where(
+            LockCommand.cell_id == cell.id, LockCommand.status.in_(("sent", "done")),
+            LockCommand.sent_at >= since)).first()
+        if recent is not None:
+            s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=recent[0]))
+            return
+        s.add(DoorEvent(cell_id=cell.id, kind="forced_open", detail="opened with no command"))
+        s.flush()
+        log.warning("cell %s of %s opened with no command", cell.number, self.cabinet_name)
+        audit.append(s, self.actor, "door.forced_open", "cell", cell.id,
+                     after={"cell": cell.number, "alarm": True})
+
+    def _door_closed(self, s, cell: Cell) -> None:
+        s.add(DoorEvent(cell_id=cell.id, kind="closed"))
+        assignment = s.execute(select(Assignment).where(
+            Assignment.cell_id == cell.id, Assignment.released_at.is_(None),
+            Assignment.return_requested_at.is_not(None))).scalar()
+        if assignment is not None:
+            opened = s.execute(select(LockCommand.id).where(
+                LockCommand.assignment_id == assignment.id, LockCommand.purpose == "return",
+                LockCommand.door_opened_at.is_not(None))).first()
+            if opened is not None:
+                allocation.release(s, assignment, self.actor)
+
+    def _check_jams(self) -> None:
+        now = time.monotonic()
+        for cell_id, (cmd_id, deadline) in list(self.pending.items()):
+            if now < deadline:
+                continue
+            del self.pending[cell_id]
+            with self.db.write() as s:
+                s.add(DoorEvent(cell_id=cell_id, kind="jammed", command_id=cmd_id,
+                                detail="unlock accepted, door never opened"))
+                self._finish(s, s.get(LockCommand, cmd_id), "failed",
+                             error=f"jammed: the board accepted the unlock but the door did not "
+                                   f"open within {self.jam_timeout:g} s")
+
+    def health(self) -> dict:
+        return {"cabinet": self.cabinet_name, "boards": self.board_errors,
+                "pending_doors": len(self.pending),
+                "loop_age_s": round(time.monotonic() - self.last_loop, 3)}
+
+
+class _Listener:
+    """LISTEN lock_commands on PostgreSQL, so a queued unlock wakes the agent at once."""
+
+    def __init__(self, db: Database):
+        self.conn = db.engine.raw_connection()
+        self.conn.driver_connection.autocommit = True
+        self.conn.driver_connection.execute("LISTEN lock_commands")
+
+    def wait(self, timeout: float) -> None:
+        try:
+            for _ in self.conn.driver_connection.notifies(timeout=timeout, stop_after=1):
+                pass
+        except Exception:  # a broken listener only costs latency: fall back to the poll
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def serve(db: Database, cabinet_names: list[str], **agent_kwargs) -> None:
+    """Run one agent per cabinet (one queue per bus), each in its own thread.
+
+    READY=1 is sent once every agent has started; WATCHDOG=1 is sent only while every
+    agent's loop is alive, so a hung bus trips systemd's watchdog.
+    """
+    stop = threading.Event()
+    agents = [CabinetAgent(db, name, **agent_kwargs) for name in cabinet_names]
+    errors: list[BaseException] = []
+
+    def runner(agent):
+        try:
+            agent.run(stop)
+        except BaseException as exc:  # reported by the supervisor below
+            errors.append(exc)
+            stop.set()
+
+    threads = [threading.Thread(target=runner, args=(a,), daemon=True, name=a.cabinet_name)
+               for a in agents]
+    for t in threads:
+        t.start()
+    ping = sdnotify.watchdog_interval() or 5.0
+    ready = False
+    try:
+        while not stop.is_set():
+            stop.wait(min(ping, 1.0))
+            if errors:
+                break
+            alive = all(time.monotonic() - a.last_loop < max(10.0, ping) for a in agents)
+            if not ready and all(getattr(a, "cabinet_id", None) for a in agents):
+                sdnotify.notify("READY=1")
+                ready = True
+            if ready and alive:
+                sdnotify.notify("WATCHDOG=1")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=5)
+    if errors:
+        raise errors[0]

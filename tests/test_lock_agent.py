@@ -1,0 +1,200 @@
+"""The cabinet agent against the board simulator on a pty, on SQLite and PostgreSQL."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from attestation import allocation, audit, checkin, lock_agent
+from attestation.models import (Assignment, AuditEntry, Cell, DoorEvent, LockCommand,
+                                RosterEntry)
+from attestation.timeutil import utcnow
+from locker_driver.simulator import BoardSimulator, PtyServer
+
+from factories import ACTOR, setup_venue
+
+
+@pytest.fixture
+def cabinet(db):
+    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    server = PtyServer(sim)
+    with db.write() as s:
+        venue, sitting, cab, entries = setup_venue(s, cells=4, candidates=4, port=server.path)
+    yield db, sim, venue, [e.id for e in entries]
+    server.stop()
+
+
+def make_agent(db, **kw):
+    kw.setdefault("jam_timeout", 0.5)
+    kw.setdefault("retry_delay", 0.0)
+    kw.setdefault("poll_interval", 0.02)
+    return lock_agent.CabinetAgent(db, "cab-1", **kw)
+
+
+def run_until(agent, predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        agent.step()
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+def command(db, cmd_id):
+    with db.read() as s:
+        return s.get(LockCommand, cmd_id)
+
+
+def do_check_in(db, venue, entry_id):
+    now = utcnow()
+    return checkin.check_in(db, entry_id, venue_id=venue.id, cabinet_id=None,
+                            identified_by="mrz", language="kk", stages_acknowledged_at=now,
+                            rules_acknowledged_at=now, actor=ACTOR)
+
+
+def test_commands_queued_while_stopped_run_after_start(cabinet):
+    db, sim, venue, ids = cabinet
+    r1 = do_check_in(db, venue, ids[0])
+    r2 = do_check_in(db, venue, ids[1])
+    agent = make_agent(db)
+    agent.start()
+    run_until(agent, lambda: command(db, r2.command_id).status == "done")
+    c1 = command(db, r1.command_id)
+    assert c1.status == "done" and c1.door_opened_at and c1.attempts == 1
+    assert sim.is_open(1, 1) and sim.is_open(1, 2)
+    assert [(b, l) for b, l, _ in sim.unlocks] == [(1, 1), (1, 2)]
+    with db.read() as s:
+        assert s.execute(select(Cell.door).where(Cell.number == 1)).scalar() == "open"
+
+
+def test_failed_unlock_is_recorded_then_cell_turns_faulty(cabinet):
+    db, sim, venue, ids = cabinet
+    sim.dead.add(1)
+    with db.write() as s:
+        cell = s.execute(select(Cell).where(Cell.number == 3)).scalar()
+        a = allocation.queue_unlock(s, cell, "force", ACTOR, reason="test").id
+        b = allocation.queue_unlock(s, cell, "force", ACTOR, reason="test").id
+    agent = make_agent(db, max_attempts=2, faulty_after=2)
+    agent.start()
+    assert agent.board_errors[1] and "no reply" in agent.board_errors[1]
+    run_until(agent, lambda: command(db, b).status == "failed")
+    first = command(db, a)
+    assert first.status == "failed" and first.attempts == 2
+    assert "BoardNotResponding" in first.error
+    with db.read() as s:
+        cell = s.execute(select(Cell).where(Cell.number == 3)).scalar()
+        assert cell.status == "faulty" and cell.consecutive_failures == 2
+        actions = s.execute(select(AuditEntry.action)).scalars().all()
+        assert "cell.faulty" in actions and "lock.retry" in actions
+
+
+def test_retry_succeeds_after_a_lost_reply(cabinet):
+    db, sim, venue, ids = cabinet
+    r = do_check_in(db, venue, ids[0])
+    agent = make_agent(db)
+    agent.start()
+    sim.no_reply = 1
+    run_until(agent, lambda: command(db, r.command_id).status == "done")
+    assert command(db, r.command_id).attempts == 2
+
+
+def test_jam_detected(cabinet):
+    db, sim, venue, ids = cabinet
+    sim.jammed.add((1, 1))
+    r = do_check_in(db, venue, ids[0])
+    agent = make_agent(db, jam_timeout=0.3)
+    agent.start()
+    run_until(agent, lambda: command(db, r.command_id).status == "failed")
+    assert "jammed" in command(db, r.command_id).error
+    with db.read() as s:
+        kinds = s.execute(select(DoorEvent.kind)).scalars().all()
+    assert kinds == ["jammed"]
+    assert len(sim.unlocks) == 1  # a jam is not retried: the pulse did go out
+
+
+def test_forced_open_alarm(cabinet):
+    db, sim, venue, ids = cabinet
+    agent = make_agent(db)
+    agent.start()
+    sim.force_open(1, 4)
+
+    def alarmed():
+        with db.read() as s:
+            return s.execute(select(DoorEvent).where(DoorEvent.kind == "forced_open")).scalar()
+    run_until(agent, alarmed)
+    with db.read() as s:
+        assert "door.forced_open" in s.execute(select(AuditEntry.action)).scalars().all()
+
+
+def test_no_command_runs_twice_after_a_crash(cabinet):
+    db, sim, venue, ids = cabinet
+    r1 = do_check_in(db, venue, ids[0])
+    r2 = do_check_in(db, venue, ids[1])
+    # The agent died after marking both "sent"; command 2's pulse went out, 1's did not.
+    with db.write() as s:
+        for cid in (r1.command_id, r2.command_id):
+            c = s.get(LockCommand, cid)
+            c.status, c.attempts, c.sent_at = "sent", 1, utcnow()
+    sim.open_door(1, 2)
+    agent = make_agent(db)
+    agent.start()
+    for _ in range(5):
+        agent.step()
+    assert command(db, r1.command_id).status == "failed"
+    assert "interrupted" in command(db, r1.command_id).error
+    assert command(db, r2.command_id).status == "done"
+    assert sim.unlocks == []  # nothing was pulsed again
+
+
+def test_return_devices_frees_the_cell_when_the_door_closes(cabinet):
+    db, sim, venue, ids = cabinet
+    r = do_check_in(db, venue, ids[0])
+    agent = make_agent(db)
+    agent.start()
+    run_until(agent, lambda: command(db, r.command_id).status == "done")
+    sim.close_door(1, 1)
+    run_until(agent, lambda: command(db, r.command_id) and _door(db, 1) == "closed")
+    with db.write() as s:
+        entry = s.get(RosterEntry, ids[0])
+        entry.state = "interviewed"
+        ret = allocation.request_return(s, entry, ACTOR).id
+    run_until(agent, lambda: command(db, ret).status == "done")
+    with db.read() as s:
+        assert s.execute(select(Assignment.released_at)).scalar() is None  # still open
+    sim.close_door(1, 1)
+
+    def released():
+        with db.read() as s:
+            return s.execute(select(Assignment.released_at)).scalar() is not None
+    run_until(agent, released)
+    assert do_check_in(db, venue, ids[1]).cell_number == 1
+
+
+def _door(db, number):
+    with db.read() as s:
+        return s.execute(select(Cell.door).where(Cell.number == number)).scalar()
+
+
+def test_run_loop_wakes_for_new_commands(cabinet):
+    db, sim, venue, ids = cabinet
+    agent = make_agent(db)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not getattr(agent, "cabinet_id", None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        r = do_check_in(db, venue, ids[2])
+        deadline = time.monotonic() + 5
+        while command(db, r.command_id).status != "done" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert command(db, r.command_id).status == "done"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    with db.read() as s:
+        assert audit.verify(s).ok
