@@ -33,7 +33,9 @@ REFUSALS = {
     "lock_fault": "the cell's lock did not open",
     "identity_service_down": "the digital documents service did not answer",
     "not_identity_document": "the digital document is not an identity document",
+    "document_not_found": "the digital document's QR code is unknown or has expired",
     "name_mismatch": "the names on the document do not match the roster",
+    "session_expired": "the kiosk session timed out or was reset: start again",
 }
 
 

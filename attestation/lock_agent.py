@@ -37,10 +37,14 @@ from locker_driver.factory import make_driver
 
 from . import allocation, audit, sdnotify
 from .db import Database
-from .models import Assignment, Cabinet, Cell, DoorEvent, LockCommand
+from .models import AgentHeartbeat, Assignment, Cabinet, Cell, DoorEvent, LockCommand
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+#: Seconds between the agent's heartbeats; a cabinet whose last one is older than
+#: three of these is reported unreachable.
+HEARTBEAT_INTERVAL = 2.0
 
 
 class CabinetAgent:
@@ -64,6 +68,7 @@ class CabinetAgent:
         self.board_errors: dict[int, str | None] = {}
         self.last_loop = time.monotonic()
         self._last_poll = 0.0
+        self._last_heartbeat = 0.0
         self._stop = threading.Event()
 
     # -- start-up ----------------------------------------------------------------------
@@ -85,6 +90,7 @@ class CabinetAgent:
                          after={"boards": {str(b): e for b, e in self.board_errors.items()}})
         self._poll_doors(initial=True)
         self._recover_sent()
+        self._heartbeat()
 
     def _recover_sent(self) -> None:
         with self.db.write() as s:
@@ -108,6 +114,20 @@ class CabinetAgent:
         if now - self._last_poll >= interval:
             self._poll_doors()
         self._check_jams()
+        if now - self._last_heartbeat >= HEARTBEAT_INTERVAL:
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """Tell kiosks and the panel that this cabinet's agent is alive, and how its boards are."""
+        self._last_heartbeat = time.monotonic()
+        boards = {str(b): e for b, e in self.board_errors.items()}
+        with self.db.write() as s:
+            beat = s.get(AgentHeartbeat, self.cabinet_id)
+            if beat is None:
+                s.add(AgentHeartbeat(cabinet_id=self.cabinet_id, at=utcnow(),
+                                     host=self.actor.device, boards=boards))
+            else:
+                beat.at, beat.host, beat.boards = utcnow(), self.actor.device, boards
 
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or self._stop

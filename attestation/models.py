@@ -369,3 +369,35 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 Index("ix_audit_subject", AuditEntry.subject_type, AuditEntry.subject_id)
+
+
+class KioskSession(Base):
+    """One person's passage at a kiosk, from identification to their cell.
+
+    The token is what the kiosk page holds; it expires with the kiosk's idle timeout and
+    carries nothing personal itself.
+    """
+
+    __tablename__ = "kiosk_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"))
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    identified_by: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    stages_acknowledged_at: Mapped[dt.datetime | None]
+    rules_acknowledged_at: Mapped[dt.datetime | None]
+    command_id: Mapped[int | None] = mapped_column(ForeignKey("lock_command.id"))
+    roster_entry: Mapped[RosterEntry] = relationship()
+
+
+class AgentHeartbeat(Base):
+    """The cabinet agent's sign of life, so kiosks and the panel know the cabinet is reachable."""
+
+    __tablename__ = "agent_heartbeat"
+    cabinet_id: Mapped[int] = mapped_column(ForeignKey("cabinet.id"), primary_key=True)
+    at: Mapped[dt.datetime]
+    host: Mapped[str] = mapped_column(String(120), default="")
+    boards: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,91 @@
+"""Who is at the kiosk: a typed IIN, an ID card (MRZ or IIN barcode) or a digital-ID QR.
+
+How the person was identified is recorded on check-in; a typed IIN alone proves nothing
+about who typed it, so it marks the check-in "identity to be checked by staff".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from sqlalchemy.orm import Session
+
+from . import iin as iin_mod, mrz
+from .checkin import Refused, find_todays_entry
+from .digital_id import (DigitalDocumentsClient, DocumentNotFound, NotIdentityDocument,
+                         ServiceDown, same_name)
+from .models import RosterEntry
+
+METHODS = ("iin", "mrz", "barcode", "digital_id")
+MAX_CREDENTIAL = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class Identified:
+    entry: RosterEntry
+    method: str
+
+
+def recognise(credential: str, source: str) -> str:
+    """Which kind of credential this is: the page says whether it was typed or scanned."""
+    text = (credential or "").strip()
+    if source == "keypad":
+        return "iin"
+    if re.fullmatch(r"\d{12}", text):
+        return "barcode"
+    if mrz.looks_like_mrz(text):
+        return "mrz"
+    if len(text) >= 8 and not text.isdigit():
+        return "digital_id"
+    raise Refused("unreadable_card")
+
+
+def _iin_from_mrz(text: str) -> str:
+    try:
+        card = mrz.parse(text)
+    except mrz.InvalidMRZ:
+        raise Refused("unreadable_card") from None
+    if card.iin is None or not iin_mod.is_valid(card.iin):
+        raise Refused("unreadable_card")
+    if card.iin[:6] != card.birth_date:
+        # The card's own birth date must agree with the IIN printed on it.
+        raise Refused("unreadable_card", why="birth date disagrees with the IIN")
+    return card.iin
+
+
+def identify(session: Session, venue_id: int, credential: str, source: str,
+             digital_id: DigitalDocumentsClient | None) -> Identified:
+    if len(credential or "") > MAX_CREDENTIAL:
+        raise Refused("unreadable_card")
+    method = recognise(credential, source)
+    text = credential.strip()
+    if method == "iin":
+        try:
+            value = iin_mod.parse(text).value
+        except iin_mod.InvalidIIN as exc:
+            raise Refused("invalid_iin", why=exc.reason) from None
+        return Identified(find_todays_entry(session, venue_id, value), method)
+    if method == "barcode":
+        if not iin_mod.is_valid(text):
+            raise Refused("unreadable_card")
+        return Identified(find_todays_entry(session, venue_id, text), method)
+    if method == "mrz":
+        return Identified(find_todays_entry(session, venue_id, _iin_from_mrz(text)), method)
+    if digital_id is None:
+        raise Refused("identity_service_down", why="no digital documents service configured")
+    try:
+        doc = digital_id.resolve(text)
+    except ServiceDown:
+        raise Refused("identity_service_down") from None
+    except NotIdentityDocument:
+        raise Refused("not_identity_document") from None
+    except DocumentNotFound:
+        raise Refused("document_not_found") from None
+    if not iin_mod.is_valid(doc.iin):
+        raise Refused("unreadable_card")
+    entry = find_todays_entry(session, venue_id, doc.iin)
+    person = entry.candidate
+    if not (same_name(doc.last_name, person.last_name) and same_name(doc.first_name, person.first_name)):
+        raise Refused("name_mismatch")
+    return Identified(entry, method)

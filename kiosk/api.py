@@ -1,0 +1,283 @@
+"""The kiosk's JSON API (``/api/v1/kiosk``): what the kiosk page itself uses.
+
+Every call carries the kiosk's device token (``Authorization: Bearer ...``, from
+``kioskctl kiosk add``).  Outcomes:
+
+* ``200 {"status": "ok", ...}``;
+* ``200 {"status": "refused", "reason": <code>, "message": ..., "what_to_do": ...}`` with
+  a code from :data:`attestation.checkin.REFUSALS`, texts in the request's language;
+* ``400 {"status": "error", "reason": "bad_request", "detail": ...}`` for malformed JSON
+  or wrong types; ``401`` without a valid token; ``503 ... "out_of_order"`` with a short
+  code when the database is unreachable.  Never a 500 for anything a client sends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import force_locale, format_decimal
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from attestation import accounts, allocation, audit, checkin, identification, iin as iin_mod
+from attestation.checkin import Refused
+from attestation.models import AgentHeartbeat, Cabinet, Cell, LockCommand
+from attestation.timeutil import utcnow
+
+from . import sessions
+from .strings import REFUSAL_TEXT, UI
+
+bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
+
+HEARTBEAT_STALE = dt.timedelta(seconds=6)
+
+
+class BadRequest(Exception):
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def db():
+    return current_app.extensions["attestation_db"]
+
+
+def _lang() -> str:
+    return g.get("language") or "ru"
+
+
+def _actor() -> audit.Actor:
+    return audit.Actor(f"kiosk:{g.kiosk.name}", f"kiosk:{g.kiosk.name}")
+
+
+# -- plumbing ---------------------------------------------------------------------------
+
+@bp.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    with db().read() as s:
+        kiosk = accounts.kiosk_by_token(s, token)
+    if kiosk is None:
+        return jsonify(status="error", reason="unauthorized",
+                       detail="a valid kiosk token is required (Authorization: Bearer ...)"), 401
+    g.kiosk = kiosk
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(exc: BadRequest):
+    with force_locale(_lang()):
+        message = str(UI["error.bad_request"])
+    return jsonify(status="error", reason="bad_request", message=message, detail=exc.detail), 400
+
+
+def refused(exc: Refused):
+    title, hint = REFUSAL_TEXT[exc.code]
+    with force_locale(_lang()):
+        return jsonify(status="refused", reason=exc.code, message=str(title),
+                       what_to_do=str(hint))
+
+
+def json_body(fields: dict) -> dict:
+    """Validate a JSON object against ``{name: (types, required, allowed)}``."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    out = {}
+    for name, (types, required, allowed) in fields.items():
+        if name not in data or data[name] is None:
+            if required:
+                raise BadRequest(f"'{name}' is required")
+            continue
+        value = data[name]
+        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+            raise BadRequest(f"'{name}' has the wrong type")
+        if allowed is not None and value not in allowed:
+            raise BadRequest(f"'{name}' must be one of: {', '.join(map(str, allowed))}")
+        out[name] = value
+    return out
+
+
+# -- identification and check-in ----------------------------------------------------------
+
+def _stages(sitting, lang: str) -> list[dict]:
+    with force_locale(lang):
+        return [{"name": st[f"name_{lang}"], "minutes": st["minutes"],
+                 "duration": str(UI["stages.minutes"]).format(
+                     minutes=format_decimal(st["minutes"]))}
+                for st in sitting.stages]
+
+
+def _cell_json(cell: Cell, cabinet: Cabinet) -> dict:
+    return {"cabinet": cabinet.name, "number": cell.number}
+
+
+@bp.post("/identify")
+def identify():
+    data = json_body({"credential": (str, True, None), "language": (str, True, ("kk", "ru")),
+                      "source": (str, False, ("keypad", "scanner"))})
+    g.language = data["language"]
+    kiosk = g.kiosk
+    client = current_app.extensions.get("digital_id")
+    try:
+        with db().read() as s:
+            found = identification.identify(s, kiosk.venue_id, data["credential"],
+                                            data.get("source", "keypad"), client)
+            entry, person, sitting = found.entry, found.entry.candidate, found.entry.sitting
+            current = allocation.active_assignment(s, entry.id)
+            existing = _cell_json(current.cell, current.cell.cabinet) if current else None
+            stages = _stages(sitting, g.language)
+    except Refused as exc:
+        return refused(exc)
+    with db().write() as s:
+        token = sessions.create(s, kiosk, entry, g.language, found.method,
+                                current_app.config["KIOSK_SESSION_MINUTES"])
+        s.flush()
+        audit.append(s, _actor(), "kiosk.identified", "roster_entry", entry.id,
+                     after={"method": found.method, "language": g.language},
+                     sitting_id=entry.sitting_id)
+    with force_locale(g.language):
+        total = str(UI["stages.total"]).format(
+            minutes=format_decimal(sum(st["minutes"] for st in stages)))
+    return jsonify(
+        status="ok", session=token, identified_by=found.method, language=g.language,
+        candidate={"name": f"{person.last_name} {person.first_name}",
+                   "iin": iin_mod.mask(person.iin),
+                   "identity_to_check": found.method == "iin"},
+        stages=stages, stages_total=total, existing_cell=existing)
+
+
+@bp.post("/acknowledge")
+def acknowledge():
+    """Record the moment the stage plan or the device rules were acknowledged."""
+    data = json_body({"session": (str, True, None), "what": (str, True, ("stages", "rules"))})
+    with db().write() as s:
+        try:
+            ks = sessions.get(s, g.kiosk, data["session"])
+        except Refused as exc:
+            g.language = None
+            return refused(exc)
+        g.language = ks.language
+        column = f"{data['what']}_acknowledged_at"
+        if getattr(ks, column) is None:
+            setattr(ks, column, utcnow())
+    return jsonify(status="ok")
+
+
+@bp.post("/checkin")
+def do_checkin():
+    data = json_body({"session": (str, True, None), "acknowledged_stages": (bool, True, None),
+                      "acknowledged_rules": (bool, True, None)})
+    kiosk = g.kiosk
+    with db().write() as s:
+        try:
+            ks = sessions.get(s, kiosk, data["session"])
+        except Refused as exc:
+            return refused(exc)
+        g.language = ks.language
+        now = utcnow()
+        if data["acknowledged_stages"] and ks.stages_acknowledged_at is None:
+            ks.stages_acknowledged_at = now
+        if data["acknowledged_rules"] and ks.rules_acknowledged_at is None:
+            ks.rules_acknowledged_at = now
+        args = dict(entry_id=ks.roster_entry_id, identified_by=ks.identified_by,
+                    language=ks.language,
+                    stages_acknowledged_at=ks.stages_acknowledged_at if data["acknowledged_stages"] else None,
+                    rules_acknowledged_at=ks.rules_acknowledged_at if data["acknowledged_rules"] else None)
+    try:
+        result = checkin.check_in(db(), args.pop("entry_id"), venue_id=kiosk.venue_id,
+                                  cabinet_id=kiosk.cabinet_id, actor=_actor(), **args)
+    except Refused as exc:
+        return refused(exc)
+    return jsonify(status="ok", repeat=result.repeat,
+                   cell={"cabinet": result.cabinet, "number": result.cell_number})
+
+
+def checkin_phase(s, entry_id: int) -> dict:
+    """Where the person's check-in stands, for the page to follow the door.
+
+    ``opening`` (unlock queued or being sent) -> ``put_devices`` (the door was seen open,
+    or the cell has no sensor) -> ``done`` (the door closed again); ``lock_fault`` when
+    the unlock failed; ``none`` when there is no cell.
+    """
+    assignment = allocation.active_assignment(s, entry_id)
+    if assignment is None:
+        return {"phase": "none"}
+    cell = assignment.cell
+    cmd = s.execute(select(LockCommand).where(
+        LockCommand.assignment_id == assignment.id, LockCommand.purpose == "checkin")
+        .order_by(LockCommand.id.desc())).scalars().first()
+    out = {"cell": _cell_json(cell, cell.cabinet), "door": cell.door,
+           "has_sensor": cell.has_sensor}
+    if cmd is None or cmd.status in ("requested", "sent"):
+        return out | {"phase": "opening"}
+    if cmd.status == "failed":
+        return out | {"phase": "lock_fault"}
+    closed_after = (cell.door == "closed" and cmd.door_opened_at is not None
+                    and cell.door_changed_at is not None and cell.door_changed_at >= cmd.door_opened_at)
+    return out | {"phase": "done" if closed_after else "put_devices"}
+
+
+@bp.get("/checkin/<token>")
+def checkin_state(token):
+    with db().read() as s:
+        try:
+            ks = sessions.get(s, g.kiosk, token)
+        except Refused as exc:
+            return refused(exc)
+        g.language = ks.language
+        state = checkin_phase(s, ks.roster_entry_id)
+    if state["phase"] == "lock_fault":
+        title, hint = REFUSAL_TEXT["lock_fault"]
+        with force_locale(g.language):
+            state |= {"message": str(title), "what_to_do": str(hint)}
+    return jsonify(status="ok", **state)
+
+
+@bp.post("/reset")
+def reset():
+    """The person left (idle timeout, "start over"): their session is closed for good."""
+    data = json_body({"session": (str, True, None)})
+    with db().write() as s:
+        ended = sessions.end(s, g.kiosk, data["session"])
+    return jsonify(status="ok", ended=ended)
+
+
+# -- health and scanners ----------------------------------------------------------------
+
+def health_of(kiosk) -> dict:
+    """Is the database reachable, and has this kiosk's cabinet agent been heard from lately?"""
+    try:
+        with db().read() as s:
+            s.execute(text("SELECT 1"))
+            query = select(AgentHeartbeat.at).join(Cabinet).where(Cabinet.venue_id == kiosk.venue_id)
+            if kiosk.cabinet_id is not None:
+                query = query.where(AgentHeartbeat.cabinet_id == kiosk.cabinet_id)
+            beats = s.execute(query).scalars().all()
+    except DBAPIError:
+        return {"ok": False, "database": False, "cabinet": None, "code": "E-DB"}
+    cabinet_ok = any(utcnow() - at < HEARTBEAT_STALE for at in beats)
+    return {"ok": cabinet_ok, "database": True, "cabinet": cabinet_ok,
+            "code": None if cabinet_ok else "E-CAB"}
+
+
+@bp.get("/health")
+def health():
+    return jsonify(status="ok", **health_of(g.kiosk))
+
+
+@bp.get("/scans")
+def scans():
+    """Lines read by a serial (non-keyboard) scanner, for the page to treat as scans."""
+    scanner = current_app.extensions.get("serial_scanner")
+    try:
+        after = int(request.args.get("after", "0"))
+        wait = min(max(float(request.args.get("wait", "0")), 0.0), 25.0)
+    except ValueError:
+        raise BadRequest("'after' is an integer and 'wait' a number of seconds") from None
+    if scanner is None:
+        return jsonify(status="ok", enabled=False, scans=[], last=after)
+    items = scanner.since(after, wait)
+    return jsonify(status="ok", enabled=True, last=items[-1][0] if items else after,
+                   scans=[{"seq": n, "credential": c} for n, c in items])

@@ -1,0 +1,284 @@
+/* The kiosk page: one screen at a time, driven by the kiosk JSON API.
+ *
+ * Nothing about the person is kept after a reset: the session token, the name and the
+ * typed digits live only in `state`, which reset() replaces.  Scanners that act as
+ * keyboards are recognised by the speed of their keystrokes (a burst ending in Enter),
+ * on any screen, with no text box focused.
+ */
+(function () {
+  "use strict";
+  const body = document.body;
+  const TOKEN = body.dataset.token;
+  const IDLE_MS = Number(body.dataset.idle) * 1000;
+  const DOOR_WAIT_MS = Number(body.dataset.doorWait) * 1000;
+  const SCAN_MAX_GAP_MS = 60;    // keys closer than this belong to one scanner burst
+  const SCAN_END_MS = 150;       // a burst ends this long after its last key
+  const HEALTH_MS = 5000;
+
+  let strings = {kk: {}, ru: {}};
+  let state = fresh();
+  let idleTimer = null, pollTimer = null, autoResetTimer = null;
+
+  function fresh() {
+    return {lang: null, session: null, digits: "", pendingScan: null, cell: null,
+            cellShownAt: 0, busy: false};
+  }
+
+  // -- texts ----------------------------------------------------------------------------
+  function t(key, vars) {
+    let s = (strings[state.lang || "ru"] || {})[key] || key;
+    for (const [k, v] of Object.entries(vars || {})) s = s.split("{" + k + "}").join(String(v));
+    return s;
+  }
+  function applyTexts() {
+    document.documentElement.lang = state.lang || "kk";
+    document.querySelectorAll("[data-t]").forEach(el => { el.textContent = t(el.dataset.t); });
+  }
+  function num(n) { return new Intl.NumberFormat(state.lang === "kk" ? "kk-KZ" : "ru-RU").format(n); }
+
+  // -- screens --------------------------------------------------------------------------
+  function show(name) {
+    document.querySelectorAll(".screen").forEach(s => s.classList.toggle("active", s.dataset.screen === name));
+    body.dataset.current = name;
+    clearTimeout(autoResetTimer);
+    if (["done", "existing", "refusal"].includes(name)) autoResetTimer = setTimeout(reset, 30000);
+  }
+  function current() { return body.dataset.current || "welcome"; }
+
+  function refusal(data) {
+    document.getElementById("refusal-title").textContent = data.message || t("refusal." + data.reason + ".title");
+    document.getElementById("refusal-hint").textContent = data.what_to_do || t("refusal." + data.reason + ".hint");
+    body.dataset.reason = data.reason;
+    show("refusal");
+  }
+
+  function outOfOrder(code) {
+    for (const lang of ["kk", "ru"]) {
+      document.getElementById("ooo-title-" + lang).textContent = (strings[lang] || {})["out_of_order.title"] || "";
+      document.getElementById("ooo-body-" + lang).textContent =
+        ((strings[lang] || {})["out_of_order.body"] || "{code}").split("{code}").join(code);
+    }
+    body.dataset.code = code;
+    show("out_of_order");
+  }
+
+  // -- API ------------------------------------------------------------------------------
+  async function api(method, path, payload) {
+    let res;
+    try {
+      res = await fetch("/api/v1/kiosk/" + path, {
+        method, headers: {"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"},
+        body: payload ? JSON.stringify(payload) : undefined});
+    } catch (e) { return {status: "error", reason: "out_of_order", code: "E-NET"}; }
+    try { return await res.json(); }
+    catch (e) { return {status: "error", reason: "out_of_order", code: "E-" + res.status}; }
+  }
+  function handleFailure(data) {
+    if (data.status === "refused") { refusal(data); return true; }
+    if (data.status !== "ok") {
+      if (data.reason === "out_of_order" || data.reason === "unauthorized") outOfOrder(data.code || "E-AUTH");
+      else refusal({reason: "unreadable_card"});
+      return true;
+    }
+    return false;
+  }
+
+  // -- flow -----------------------------------------------------------------------------
+  function chooseLanguage(lang) {
+    state.lang = lang;
+    applyTexts();
+    renderDigits();
+    show("identify");
+    if (state.pendingScan) { const scan = state.pendingScan; state.pendingScan = null; identify(scan, "scanner"); }
+  }
+
+  async function identify(credential, source) {
+    if (state.busy) return;
+    state.busy = true;
+    show("checking");
+    const data = await api("POST", "identify", {credential, language: state.lang, source});
+    state.busy = false;
+    state.digits = "";
+    renderDigits();
+    if (handleFailure(data)) return;
+    state.session = data.session;
+    if (data.existing_cell) {
+      document.getElementById("existing-number").textContent = num(data.existing_cell.number);
+      document.getElementById("existing-body").textContent = t("existing.body", {number: num(data.existing_cell.number)});
+      show("existing");
+      return;
+    }
+    document.getElementById("person-name").textContent = data.candidate.name;
+    document.getElementById("person-iin").textContent = data.candidate.iin;
+    document.getElementById("person-check").hidden = !data.candidate.identity_to_check;
+    const list = document.getElementById("stage-list");
+    list.textContent = "";
+    for (const st of data.stages) {
+      const li = document.createElement("li");
+      const name = document.createElement("span"); name.textContent = st.name;
+      const dur = document.createElement("span"); dur.className = "duration"; dur.textContent = st.duration;
+      li.append(name, dur); list.append(li);
+    }
+    document.getElementById("stage-total").textContent = data.stages_total;
+    show("person");
+  }
+
+  async function acknowledge(what, next) {
+    const data = await api("POST", "acknowledge", {session: state.session, what});
+    if (handleFailure(data)) return;
+    next();
+  }
+
+  async function checkIn() {
+    show("opening");
+    const data = await api("POST", "checkin", {session: state.session, acknowledged_stages: true,
+                                               acknowledged_rules: true});
+    if (handleFailure(data)) return;
+    state.cell = data.cell;
+    follow();
+  }
+
+  async function follow() {
+    clearTimeout(pollTimer);
+    if (!state.session) return;
+    const data = await api("GET", "checkin/" + encodeURIComponent(state.session));
+    if (!state.session) return;
+    if (data.status === "refused" || data.status !== "ok") { handleFailure(data); return; }
+    if (data.phase === "lock_fault") { refusal({reason: "lock_fault", message: data.message, what_to_do: data.what_to_do}); return; }
+    if (data.phase === "done") { showDone(data.cell.number); return; }
+    if (data.phase === "put_devices") showCell(data.cell.number, data.has_sensor);
+    pollTimer = setTimeout(follow, 400);
+  }
+
+  function showCell(number, hasSensor) {
+    if (current() !== "cell") {
+      state.cellShownAt = Date.now();
+      document.getElementById("cell-title").textContent = t("cell.title", {number: num(number)});
+      document.getElementById("cell-number").textContent = num(number);
+      document.getElementById("cell-instructions").textContent = t("cell.instructions", {number: num(number)});
+      document.getElementById("cell-closed").hidden = hasSensor;
+      document.getElementById("cell-not-closed").hidden = true;
+      show("cell");
+    } else if (Date.now() - state.cellShownAt > DOOR_WAIT_MS) {
+      document.getElementById("cell-not-closed").hidden = false;
+    }
+  }
+
+  function showDone(number) {
+    clearTimeout(pollTimer);
+    document.getElementById("done-number").textContent = num(number);
+    document.getElementById("done-body").textContent = t("done.body", {number: num(number)});
+    show("done");
+  }
+
+  function reset() {
+    clearTimeout(pollTimer);
+    clearTimeout(autoResetTimer);
+    if (state.session) api("POST", "reset", {session: state.session});
+    const pending = state.pendingScan;
+    state = fresh();
+    state.pendingScan = pending;
+    renderDigits();
+    applyTexts();
+    show("welcome");
+  }
+
+  // -- keypad ---------------------------------------------------------------------------
+  function iinValid(s) {
+    if (!/^\d{12}$/.test(s)) return false;
+    const d = s.split("").map(Number);
+    const c = Number(s[6]);
+    if (c < 1 || c > 6) return false;
+    const year = [1800, 1800, 1900, 1900, 2000, 2000][c - 1] + Number(s.slice(0, 2));
+    const month = Number(s.slice(2, 4)), day = Number(s.slice(4, 6));
+    const date = new Date(Date.UTC(year, month - 1, day));
+    if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+    for (const w of [[1,2,3,4,5,6,7,8,9,10,11], [3,4,5,6,7,8,9,10,11,1,2]]) {
+      const k = w.reduce((acc, wi, i) => acc + wi * d[i], 0) % 11;
+      if (k !== 10) return k === d[11];
+    }
+    return false;
+  }
+  function renderDigits() {
+    const shown = state.digits.padEnd(12, "·");
+    document.getElementById("iin-display").textContent = shown.slice(0, 6) + " " + shown.slice(6);
+    const status = document.getElementById("iin-status");
+    const full = state.digits.length === 12;
+    const ok = full && iinValid(state.digits);
+    status.textContent = full ? t(ok ? "identify.iin_ok" : "identify.iin_bad") : "";
+    status.className = "status" + (full ? (ok ? " ok" : " bad") : "");
+    document.getElementById("key-continue").disabled = !ok;
+  }
+
+  // -- scanners -------------------------------------------------------------------------
+  let burst = "", lastKey = 0, gaps = [], burstTimer = null;
+  function onScan(text) {
+    const screen = current();
+    if (screen === "identify") identify(text, "scanner");
+    else if (screen === "welcome") { state.pendingScan = text; }
+    else if (["done", "existing", "refusal"].includes(screen)) { reset(); state.pendingScan = text; }
+  }
+  function finishBurst() {
+    const text = burst, fast = gaps.length >= 6 && gaps.every(g => g < SCAN_MAX_GAP_MS);
+    burst = ""; gaps = [];
+    if (fast && text.replace(/\n/g, "").length >= 8) onScan(text.replace(/\n+$/, ""));
+  }
+  document.addEventListener("keydown", (e) => {
+    poke();
+    const now = performance.now();
+    if (burst) gaps.push(now - lastKey);
+    lastKey = now;
+    if (e.key === "Enter") burst += "\n";
+    else if (e.key.length === 1) burst += e.key;
+    else return;
+    e.preventDefault();
+    clearTimeout(burstTimer);
+    burstTimer = setTimeout(finishBurst, SCAN_END_MS);
+  });
+
+  async function pollSerialScanner(after) {
+    const data = await api("GET", "scans?wait=20&after=" + after);
+    let last = after;
+    if (data.status === "ok" && data.enabled) {
+      for (const s of data.scans) onScan(s.credential);
+      last = data.last;
+    }
+    setTimeout(() => pollSerialScanner(last), data.status === "ok" ? 50 : 3000);
+  }
+
+  // -- idle and health ------------------------------------------------------------------
+  function poke() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { if (current() !== "welcome" && current() !== "out_of_order") reset(); }, IDLE_MS);
+  }
+  async function checkHealth() {
+    const screen = current();
+    if (screen === "welcome" || screen === "out_of_order") {
+      const data = await api("GET", "health");
+      if (!(data.status === "ok" && data.ok)) outOfOrder(data.code || "E-NET");
+      else if (screen === "out_of_order") show("welcome");
+    }
+    setTimeout(checkHealth, HEALTH_MS);
+  }
+
+  // -- wiring ---------------------------------------------------------------------------
+  document.addEventListener("pointerdown", poke);
+  document.querySelectorAll("[data-lang]").forEach(b => b.addEventListener("click", () => chooseLanguage(b.dataset.lang)));
+  document.querySelectorAll("[data-action=restart]").forEach(b => b.addEventListener("click", reset));
+  document.querySelectorAll("[data-digit]").forEach(b => b.addEventListener("click", () => {
+    if (state.digits.length < 12) { state.digits += b.dataset.digit; renderDigits(); }
+  }));
+  document.getElementById("key-erase").addEventListener("click", () => { state.digits = state.digits.slice(0, -1); renderDigits(); });
+  document.getElementById("key-continue").addEventListener("click", () => identify(state.digits, "keypad"));
+  document.getElementById("person-yes").addEventListener("click", () => show("stages"));
+  document.getElementById("stages-ack").addEventListener("click", () => acknowledge("stages", () => show("rules")));
+  document.getElementById("rules-ack").addEventListener("click", () => acknowledge("rules", checkIn));
+  document.getElementById("cell-closed").addEventListener("click", () => showDone(state.cell.number));
+
+  Promise.all(["kk", "ru"].map(l => fetch("/strings/" + l + ".json").then(r => r.json()).then(j => { strings[l] = j; })))
+    .catch(() => {})
+    .finally(() => {
+      applyTexts(); renderDigits(); show("welcome"); checkHealth();
+      if (body.dataset.serialScanner === "yes") pollSerialScanner(0);
+    });
+})();

@@ -1,0 +1,116 @@
+"""Every text the kiosk shows, as gettext message ids (English), keyed for the page's script.
+
+The Kazakh and Russian translations are in ``translations/{kk,ru}/LC_MESSAGES/messages.po``;
+``tests/test_kiosk_i18n.py`` fails when any of these lacks a translation.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from attestation.checkin import REFUSALS
+
+UI = {
+    "welcome.title": _l("Welcome to the attestation"),
+    "welcome.choose": _l("Choose the language of your attestation"),
+    "identify.title": _l("Identify yourself"),
+    "identify.scan": _l("Hold your ID card to the scanner or show the QR code of your digital ID"),
+    "identify.or_type": _l("or type your IIN"),
+    "identify.iin_ok": _l("IIN is valid"),
+    "identify.iin_bad": _l("This IIN is not valid: check the digits"),
+    "identify.continue": _l("Continue"),
+    "identify.erase": _l("Erase"),
+    "identify.checking": _l("Checking…"),
+    "common.back": _l("Back"),
+    "common.start_over": _l("Start over"),
+    "person.title": _l("Is this you?"),
+    "person.iin": _l("IIN"),
+    "person.yes": _l("Yes, this is me"),
+    "person.no": _l("No, this is not me"),
+    "person.check_identity": _l("A staff member will check your identity document"),
+    "stages.title": _l("How the attestation runs"),
+    "stages.intro": _l("The attestation has these stages:"),
+    "stages.minutes": _l("{minutes} min"),
+    "stages.total": _l("Total: {minutes} min"),
+    "stages.ack": _l("I have read the stages and their duration"),
+    "rules.title": _l("Devices and literature"),
+    "rules.body1": _l("During the attestation you may not use reference or other literature, "
+                      "on paper or electronic, nor mobile phones or any other electronic "
+                      "devices that receive or transmit."),
+    "rules.body2": _l("Put your phone, smart watch and other devices into the locker cell "
+                      "that will open now, and close its door."),
+    "rules.body3": _l("If these rules are broken, the commission draws up an act of violation "
+                      "and removes you from the attestation."),
+    "rules.ack": _l("I agree and will put my devices in the cell"),
+    "opening.title": _l("Opening your cell…"),
+    "cell.title": _l("Cell {number} is open"),
+    "cell.instructions": _l("Put your devices in cell {number} and close the door firmly."),
+    "cell.no_sensor_done": _l("I have closed the door"),
+    "cell.not_closed": _l("The door still seems open. Close it firmly; if it will not close, "
+                          "call a staff member."),
+    "done.title": _l("Done"),
+    "done.body": _l("Your devices are in cell {number}. After the interview a staff member "
+                    "will open it for you."),
+    "done.wait": _l("Please wait to be called by the commission."),
+    "existing.title": _l("You are already checked in"),
+    "existing.body": _l("Your devices are in cell {number}."),
+    "refusal.call_staff": _l("If you need help, call a staff member."),
+    "out_of_order.title": _l("Temporarily out of order"),
+    "out_of_order.body": _l("Please call a staff member. Error code: {code}"),
+    "error.bad_request": _l("The request could not be understood."),
+}
+
+#: Refusal code -> (title, what to do next).  Same keys as attestation.checkin.REFUSALS.
+REFUSAL_TEXT = {
+    "invalid_iin": (_l("The IIN is not valid"),
+                    _l("Check the 12 digits of your IIN and type it again.")),
+    "unreadable_card": (_l("The document could not be read"),
+                        _l("Hold the ID card still under the scanner, or type your IIN.")),
+    "not_on_roster": (_l("You are not on the list"),
+                      _l("You are not on the list of this venue. Please go to the secretary "
+                         "of the commission.")),
+    "wrong_day": (_l("Your attestation is on another day"),
+                  _l("You are on this venue's list, but not today. Check the date in your "
+                     "invitation or ask the secretary.")),
+    "sitting_not_open": (_l("Check-in has not started"),
+                         _l("Check-in for today's sitting is not open. Please wait or ask "
+                            "the secretary.")),
+    "already_removed": (_l("You have been removed from this attestation"),
+                        _l("An act of violation was drawn up. Please go to the secretary of "
+                           "the commission.")),
+    "absence_recorded": (_l("Your absence has already been recorded"),
+                         _l("The secretary has recorded that you are absent today. Please go "
+                            "to the secretary.")),
+    "already_finished": (_l("Your attestation today is finished"),
+                         _l("The commission has already made its decision. Please go to the "
+                            "secretary if you need your devices.")),
+    "not_acknowledged": (_l("Please confirm both screens"),
+                         _l("Read the stages and the device rules and confirm them to "
+                            "continue.")),
+    "cabinet_full": (_l("No free locker cell"),
+                     _l("All cells are taken. A staff member will take your devices: please "
+                        "call one.")),
+    "lock_fault": (_l("The cell did not open"),
+                   _l("Please call a staff member: they will open the cell for you. Your "
+                      "registration is saved.")),
+    "identity_service_down": (_l("The digital documents service is not answering"),
+                              _l("Use your ID card or type your IIN instead.")),
+    "not_identity_document": (_l("This document is not an identity document"),
+                              _l("Show the QR code of your digital ID card or passport.")),
+    "document_not_found": (_l("The QR code is not valid"),
+                           _l("The QR code has expired or is unknown. Create a new one in the "
+                              "app and show it again.")),
+    "name_mismatch": (_l("The names do not match the list"),
+                      _l("The name on your document differs from the list. Please go to the "
+                         "secretary of the commission.")),
+    "session_expired": (_l("Time is up"), _l("Please start again.")),
+}
+
+assert set(REFUSAL_TEXT) == set(REFUSALS), "every refusal needs its screen"
+
+
+def catalogue() -> dict:
+    """All texts in the current locale, for the page's script."""
+    out = {key: str(text) for key, text in UI.items()}
+    for code, (title, hint) in REFUSAL_TEXT.items():
+        out[f"refusal.{code}.title"] = str(title)
+        out[f"refusal.{code}.hint"] = str(hint)
+    return out

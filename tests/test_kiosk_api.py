@@ -1,0 +1,290 @@
+"""The kiosk JSON API, every outcome and refusal, on SQLite and PostgreSQL."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from attestation import lock_agent, venues
+from attestation.fake_digital_id import FakeDigitalDocuments
+from attestation.models import (Assignment, KioskSession, LockCommand, RosterEntry, Sitting)
+from kiosk import create_app
+from locker_driver.simulator import BoardSimulator, PtyServer
+
+from factories import ACTOR
+from kiosk_site import build_site
+
+
+@pytest.fixture
+def rig(db, db_url):
+    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    server = PtyServer(sim)
+    fake = FakeDigitalDocuments(key="k")
+    site = build_site(db, server.path, cells=3, candidates=6)
+    app = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0], "TESTING": True,
+                      "DIGITAL_ID_URL": fake.url, "DIGITAL_ID_KEY": "k", "DIGITAL_ID_TIMEOUT": 0.5})
+    client = app.test_client()
+    yield site, client, sim, fake
+    fake.stop()
+    server.stop()
+    app.extensions["attestation_db"].dispose()
+
+
+def call(client, token, method, path, payload=None):
+    resp = client.open(f"/api/v1/kiosk/{path}", method=method, json=payload,
+                       headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code < 500, resp.get_data(as_text=True)
+    return resp
+
+
+def identify(client, token, credential, language="kk", source="keypad"):
+    return call(client, token, "POST", "identify",
+                {"credential": credential, "language": language, "source": source}).get_json()
+
+
+def checkin(client, token, session):
+    return call(client, token, "POST", "checkin", {"session": session, "acknowledged_stages": True,
+                                                   "acknowledged_rules": True}).get_json()
+
+
+def test_full_flow_by_typed_iin(rig):
+    site, client, sim, _ = rig
+    t = site.tokens[0]
+    person = site.people[0]
+    data = identify(client, t, person["iin"], "kk")
+    assert data["status"] == "ok" and data["identified_by"] == "iin"
+    assert data["candidate"]["iin"] != person["iin"] and data["candidate"]["iin"][-2:] == person["iin"][-2:]
+    assert data["candidate"]["identity_to_check"] is True
+    assert data["stages"][0]["name"] == "Әңгімелесу" and data["stages"][0]["duration"] == "30 мин"
+    assert data["stages_total"] == "Барлығы: 45 мин" and data["existing_cell"] is None
+    assert call(client, t, "POST", "acknowledge", {"session": data["session"], "what": "stages"}).get_json()["status"] == "ok"
+    result = checkin(client, t, data["session"])
+    assert result == {"status": "ok", "repeat": False, "cell": {"cabinet": "cab-1", "number": 1}}
+    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+    assert state["phase"] == "opening"
+    with site.db.read() as s:
+        entry = s.execute(select(RosterEntry).where(RosterEntry.candidate.has(iin=person["iin"]))).scalar()
+        assert entry.state == "checked_in" and entry.language == "kk"
+        assert entry.identified_by == "iin" and entry.identity_to_check
+        assert entry.stages_acknowledged_at < entry.rules_acknowledged_at
+
+    # the agent opens the cell, the door is seen open, then closed
+    agent = lock_agent.CabinetAgent(site.db, "cab-1", poll_interval=0.02)
+    agent.start()
+    for _ in range(20):
+        agent.step()
+    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+    assert state["phase"] == "put_devices" and state["door"] == "open" and sim.is_open(1, 1)
+    sim.close_door(1, 1)
+    for _ in range(20):
+        agent.step()
+    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+    assert state["phase"] == "done" and state["cell"]["number"] == 1
+
+
+def test_mrz_barcode_and_qr(rig):
+    site, client, _, fake = rig
+    t = site.tokens[0]
+    data = identify(client, t, site.mrz_of(1), "ru", "scanner")
+    assert data["status"] == "ok" and data["identified_by"] == "mrz"
+    assert data["candidate"]["identity_to_check"] is False
+    assert data["stages"][0]["name"] == "Собеседование"
+    data = identify(client, t, site.people[2]["iin"], "ru", "scanner")
+    assert data["identified_by"] == "barcode"
+    p = site.people[3]
+    # names are compared as people write them: case does not matter
+    fake.add("https://digital.example/d/abc123", iin=p["iin"], last_name=p["last_name"].upper(),
+             first_name=p["first_name"])
+    data = identify(client, t, "https://digital.example/d/abc123", "kk", "scanner")
+    assert data["status"] == "ok" and data["identified_by"] == "digital_id"
+
+
+@pytest.mark.parametrize("language,title", [("kk", "ЖСН жарамсыз"), ("ru", "ИИН недействителен")])
+def test_invalid_iin_in_both_languages(rig, language, title):
+    site, client, _, _ = rig
+    bad = site.people[0]["iin"][:11] + str((int(site.people[0]["iin"][11]) + 1) % 10)
+    data = identify(client, site.tokens[0], bad, language)
+    assert data == {"status": "refused", "reason": "invalid_iin", "message": title,
+                    "what_to_do": data["what_to_do"]}
+    assert data["what_to_do"]
+
+
+def test_refusals(rig):
+    site, client, sim, fake = rig
+    t = site.tokens[0]
+    from factories import make_iin
+    stranger = make_iin(999, seed=5)
+    assert identify(client, t, stranger)["reason"] == "not_on_roster"
+    assert identify(client, t, "12345", source="scanner")["reason"] == "unreadable_card"
+    corrupt = site.mrz_of(0).replace("<<<<<<<<<<<", "<<<<<<<<<<1", 1)
+    assert identify(client, t, corrupt, source="scanner")["reason"] == "unreadable_card"
+    # digital ID: unknown, not an identity document, names differ, service down
+    assert identify(client, t, "https://digital.example/d/none", source="scanner")["reason"] == "document_not_found"
+    p = site.people[4]
+    fake.add("https://digital.example/d/licence", iin=p["iin"], last_name=p["last_name"],
+             first_name=p["first_name"], doc_type="driver_license")
+    assert identify(client, t, "https://digital.example/d/licence", source="scanner")["reason"] == "not_identity_document"
+    fake.add("https://digital.example/d/other", iin=p["iin"], last_name="Басқа", first_name="Адам")
+    assert identify(client, t, "https://digital.example/d/other", source="scanner")["reason"] == "name_mismatch"
+    fake.fail = True
+    assert identify(client, t, "https://digital.example/d/other", source="scanner")["reason"] == "identity_service_down"
+    fake.fail = False
+    fake.delay = 1.0
+    assert identify(client, t, "https://digital.example/d/other", source="scanner")["reason"] == "identity_service_down"
+    fake.delay = 0
+    # states on the roster
+    for n, state, code in [(0, "removed", "already_removed"), (1, "absent_valid", "absence_recorded"),
+                           (2, "decided", "already_finished")]:
+        with site.db.write() as s:
+            e = s.execute(select(RosterEntry).where(RosterEntry.candidate.has(iin=site.people[n]["iin"]))).scalar()
+            e.state = state
+        assert identify(client, t, site.people[n]["iin"])["reason"] == code
+    # acknowledgements are required
+    data = identify(client, t, site.people[3]["iin"])
+    r = call(client, t, "POST", "checkin", {"session": data["session"], "acknowledged_stages": True,
+                                            "acknowledged_rules": False}).get_json()
+    assert r["reason"] == "not_acknowledged"
+    # expired / reset session
+    assert call(client, t, "POST", "reset", {"session": data["session"]}).get_json()["ended"] is True
+    assert checkin(client, t, data["session"])["reason"] == "session_expired"
+    assert call(client, t, "GET", f"checkin/{data['session']}").get_json()["reason"] == "session_expired"
+    # another kiosk cannot use this kiosk's session
+    data = identify(client, t, site.people[3]["iin"])
+    assert checkin(client, site.tokens[1], data["session"])["reason"] == "session_expired"
+
+
+def test_wrong_day_and_sitting_not_open(rig):
+    site, client, _, _ = rig
+    import datetime as dt
+    with site.db.write() as s:
+        sitting = s.get(Sitting, site.sitting_id)
+        sitting.date = sitting.date + dt.timedelta(days=1)
+    assert identify(client, site.tokens[0], site.people[0]["iin"])["reason"] == "wrong_day"
+    with site.db.write() as s:
+        sitting = s.get(Sitting, site.sitting_id)
+        sitting.date = sitting.date - dt.timedelta(days=1)
+        sitting.status = "planned"
+    assert identify(client, site.tokens[0], site.people[0]["iin"])["reason"] == "sitting_not_open"
+
+
+def test_cabinet_full_and_repeat(rig):
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    cells = []
+    for n in range(3):
+        data = identify(client, t, site.people[n]["iin"])
+        cells.append(checkin(client, t, data["session"])["cell"]["number"])
+    assert cells == [1, 2, 3]
+    data = identify(client, t, site.people[3]["iin"], "ru")
+    r = checkin(client, t, data["session"])
+    assert r["reason"] == "cabinet_full" and r["message"] == "Нет свободных ячеек"
+    again = identify(client, t, site.people[1]["iin"], "ru", "scanner")
+    assert again["existing_cell"] == {"cabinet": "cab-1", "number": 2}
+    r = checkin(client, t, again["session"])
+    assert r == {"status": "ok", "repeat": True, "cell": {"cabinet": "cab-1", "number": 2}}
+    with site.db.read() as s:
+        assert s.query(Assignment).count() == 3 and s.query(LockCommand).count() == 3
+
+
+def test_lock_fault_is_reported(rig):
+    site, client, sim, _ = rig
+    sim.dead.add(1)
+    t = site.tokens[0]
+    data = identify(client, t, site.people[0]["iin"], "ru")
+    checkin(client, t, data["session"])
+    agent = lock_agent.CabinetAgent(site.db, "cab-1", retry_delay=0, max_attempts=2)
+    agent.start()
+    for _ in range(10):
+        agent.step()
+    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+    assert state["phase"] == "lock_fault" and state["message"] == "Ячейка не открылась"
+
+
+def test_same_person_at_two_kiosks_at_once(rig):
+    site, client, _, _ = rig
+    person = site.people[5]["iin"]
+    sessions = [identify(client, tok, person)["session"] for tok in site.tokens]
+    results = [None, None]
+    barrier = threading.Barrier(2)
+
+    def go(i):
+        c = client.application.test_client()
+        barrier.wait()
+        results[i] = checkin(c, site.tokens[i], sessions[i])
+    threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
+    [th.start() for th in threads]
+    [th.join() for th in threads]
+    assert {r["cell"]["number"] for r in results} == {1}
+    assert sorted(r["repeat"] for r in results) == [False, True]
+    with site.db.read() as s:
+        assert s.query(Assignment).count() == 1 and s.query(LockCommand).count() == 1
+
+
+@pytest.mark.parametrize("body", [None, "not json", [], {"credential": 5, "language": "kk"},
+                                  {"credential": "x"}, {"credential": "x", "language": "en"},
+                                  {"credential": "x", "language": "kk", "source": "camera"},
+                                  {"credential": None, "language": "kk"}])
+def test_malformed_requests_are_400(rig, body):
+    site, client, _, _ = rig
+    kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+    resp = client.post("/api/v1/kiosk/identify", headers={"Authorization": f"Bearer {site.tokens[0]}"},
+                       **kwargs)
+    assert resp.status_code == 400
+    data = resp.get_json()
+    assert data["status"] == "error" and data["reason"] == "bad_request" and data["detail"]
+
+
+def test_wrong_types_on_checkin_and_ack(rig):
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    for path, body in [("checkin", {"session": "s", "acknowledged_stages": "yes", "acknowledged_rules": True}),
+                       ("checkin", {"session": 1, "acknowledged_stages": True, "acknowledged_rules": True}),
+                       ("acknowledge", {"session": "s", "what": "everything"}), ("reset", {})]:
+        assert call(client, t, "POST", path, body).status_code == 400
+
+
+def test_authentication(rig):
+    site, client, _, _ = rig
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": site.tokens[0]}):
+        resp = client.post("/api/v1/kiosk/identify", json={"credential": "1", "language": "kk"},
+                           headers=headers)
+        assert resp.status_code == 401 and resp.get_json()["reason"] == "unauthorized"
+    assert client.get("/api/v1/kiosk/nothing-here",
+                      headers={"Authorization": f"Bearer {site.tokens[0]}"}).status_code == 404
+
+
+def test_health_follows_the_agent(rig):
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    assert call(client, t, "GET", "health").get_json()["code"] == "E-CAB"
+    agent = lock_agent.CabinetAgent(site.db, "cab-1")
+    agent.start()
+    data = call(client, t, "GET", "health").get_json()
+    assert data["ok"] and data["database"] and data["cabinet"]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_openapi_document(rig):
+    _, client, _, _ = rig
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/kiosk/identify", "/api/v1/kiosk/checkin", "/api/v1/kiosk/checkin/{session}"):
+        assert path in spec["paths"]
+    from attestation.checkin import REFUSALS
+    assert set(spec["components"]["schemas"]["Refusal"]["properties"]["reason"]["enum"]) == set(REFUSALS)
+
+
+def test_page_carries_token_only_locally(rig):
+    site, client, _, _ = rig
+    page = client.get("/")
+    assert page.status_code == 200 and site.tokens[0] in page.get_data(as_text=True)
+    remote = client.get("/", environ_overrides={"REMOTE_ADDR": "192.0.2.10"})
+    assert remote.status_code == 403 and site.tokens[0] not in remote.get_data(as_text=True)
+
+
+def test_page_never_lists_candidates(rig):
+    site, client, _, _ = rig
+    text = client.get("/").get_data(as_text=True) + client.get("/strings/kk.json").get_data(as_text=True)
+    for p in site.people:
+        assert p["iin"] not in text and p["last_name"] not in text
