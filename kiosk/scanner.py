@@ -24,6 +24,8 @@ class SerialScanner:
         self._cond = threading.Condition()
         self._running = True
         self.error: str | None = None
+        #: Set while the port is open (opening it flushes what arrived before).
+        self.ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="serial-scanner")
         self._thread.start()
 
@@ -36,6 +38,7 @@ class SerialScanner:
                 time.sleep(1.0)
                 continue
             self.error = None
+            self.ready.set()
             buf = bytearray()
             try:
                 while self._running:
@@ -49,6 +52,7 @@ class SerialScanner:
             except (serial.SerialException, OSError) as exc:
                 self.error = str(exc)
             finally:
+                self.ready.clear()
                 port.close()
 
     def _push(self, raw: str) -> None:
