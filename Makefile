@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test system-deps clean
+.PHONY: demo test system-deps test-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,11 +13,14 @@ $(VENV)/.installed: pyproject.toml
 system-deps:
 	tools/system-deps.sh
 
-test: system-deps $(VENV)/.installed
+test-deps:
+	NEED_BROWSER=1 tools/system-deps.sh
+
+test: test-deps $(VENV)/.installed
 	tools/run-tests.sh
 
 demo: system-deps $(VENV)/.installed
 	$(PY) -m attestation.demo
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache test-artifacts
