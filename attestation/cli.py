@@ -358,5 +358,22 @@ def serve_agent(ctx, cabinets, jam_timeout):
         raise DomainError(str(exc.args[0])) from None
 
 
+@serve.command("kiosk")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Listen address (the page and its token are served to local clients only).")
+@click.option("--port", type=int, default=8081, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.pass_context
+def serve_kiosk(ctx, host, port, threads):
+    """Run the kiosk app under waitress.  Settings: ATTESTATION_KIOSK_TOKEN and friends."""
+    from kiosk import create_app
+
+    from . import serving
+    app = create_app({"DATABASE_URL": ctx.obj.get("url")})
+    if not app.config.get("KIOSK_TOKEN"):
+        raise DomainError("set ATTESTATION_KIOSK_TOKEN to this kiosk's token (kioskctl kiosk add)")
+    serving.run(app, host, port, threads)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

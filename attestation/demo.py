@@ -1,0 +1,150 @@
+"""``make demo``: the whole system on one machine, the embedded default (SQLite), with a
+simulated cabinet, in a throwaway directory (``var/demo``) that nothing real ever uses.
+
+It creates a venue, an open sitting for today, invented candidates (valid IINs that
+belong to nobody), a cabinet of two simulated "8A" boards of 8 locks on a pseudo-terminal,
+and a kiosk; then runs the board simulator, the cabinet agent, a local stand-in of the
+digital documents service and the kiosk app, and prints what to try.  A simulated
+*serial* scanner is attached to the kiosk: what you type at the ``scan>`` prompt arrives
+at the kiosk page as if scanned.  Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import shutil
+import signal
+import sys
+import threading
+import time
+import tty
+
+from . import accounts, audit, db as dbmod, iin, lock_agent, mrz, venues
+from .models import Candidate, RosterEntry
+from .timeutil import local_today
+
+DEMO_DIR = pathlib.Path("var/demo")
+KIOSK_PORT = int(os.environ.get("DEMO_KIOSK_PORT", "8081"))
+ACTOR = audit.Actor("demo:setup", "demo")
+
+PEOPLE = [  # invented people; birth dates and serials feed iin.generate
+    ("Әбенова", "Әйгерім", "Нұрланқызы", dt.date(1988, 4, 12), "F", "ABENOVA", "AIGERIM"),
+    ("Серікбаев", "Ерлан", "Қайратұлы", dt.date(1979, 11, 3), "M", "SERIKBAYEV", "YERLAN"),
+    ("Иванова", "Мария", "Петровна", dt.date(1992, 2, 29), "F", "IVANOVA", "MARIYA"),
+    ("Құрманғалиев", "Дәулет", "Асқарұлы", dt.date(1985, 7, 21), "M", "KURMANGALIYEV", "DAULET"),
+    ("Өтебаева", "Гүлнұр", "Серікқызы", dt.date(1990, 9, 9), "F", "OTEBAYEVA", "GULNUR"),
+    ("Петров", "Сергей", "Иванович", dt.date(1975, 5, 30), "M", "PETROV", "SERGEY"),
+    ("Нұрланов", "Нұржан", "Бекұлы", dt.date(1995, 12, 1), "M", "NURLANOV", "NURZHAN"),
+    ("Ғалымжанова", "Айгүл", "Маратқызы", dt.date(1983, 6, 15), "F", "GALYMZHANOVA", "AIGUL"),
+]
+
+
+def _build(database: dbmod.Database, port: str, fake):
+    people = []
+    with database.write() as s:
+        venue = venues.add_venue(s, "DEMO", "Демо өткізу орны", "Демо место проведения",
+                                 "Астана", ACTOR)
+        sitting = venues.add_sitting(s, venue, local_today(), dt.time(9, 0), None, ACTOR,
+                                     status="open")
+        cab = venues.add_cabinet(s, venue, "demo-cab", "rs485-8a", port, {}, True, ACTOR)
+        number = 0
+        for board in (1, 2):
+            for lock in range(1, 9):
+                number += 1
+                venues.add_cell(s, cab, number, board, lock, True, ACTOR)
+        for k, (last, first, middle, born, sex, lat_last, lat_first) in enumerate(PEOPLE):
+            value = iin.generate(born, sex, 4100 + 37 * k)
+            cand = Candidate(iin=value, last_name=last, first_name=first, middle_name=middle,
+                             organization="«Әлеуметтік көмек орталығы» КММ",
+                             position="әлеуметтік жұмыс жөніндегі маман")
+            s.add(cand)
+            s.flush()
+            s.add(RosterEntry(sitting_id=sitting.id, candidate_id=cand.id))
+            card = mrz.build_td1(document_number=f"0{value[3:11]}", iin=value,
+                                 birth_date=value[:6], sex=sex, expiry_date="320101",
+                                 surname=lat_last, given_names=lat_first)
+            qr = fake.add(f"https://digital-documents.demo/d/{value[-6:]}{k}", iin=value,
+                          last_name=last, first_name=first, middle_name=middle)
+            people.append((last, first, value, card, qr))
+        _, token = accounts.add_kiosk(s, "demo-kiosk", venue, cab.id, ACTOR)
+    return people, token
+
+
+def main() -> None:
+    from locker_driver.simulator import BoardSimulator, PtyServer
+
+    from .fake_digital_id import FakeDigitalDocuments
+    from . import serving
+
+    if os.environ.get("ATTESTATION_ENV", "").lower() == "production":
+        sys.exit("the demo refuses to run with ATTESTATION_ENV=production")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    url = f"sqlite:///{DEMO_DIR / 'demo.db'}"
+    dbmod.upgrade(url)
+    database = dbmod.Database(url)
+
+    sim = BoardSimulator("8a", boards=(1, 2), locks=8, auto_close=8.0)
+    pty = PtyServer(sim, link=str(DEMO_DIR / "ttyCABINET"))
+    fake = FakeDigitalDocuments(key="demo-key")
+    people, token = _build(database, pty.path, fake)
+
+    scanner_master, scanner_slave = os.openpty()
+    tty.setraw(scanner_slave)
+    stop = threading.Event()
+    agent = lock_agent.CabinetAgent(database, "demo-cab")
+    threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
+
+    from kiosk import create_app
+    app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
+                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave),
+                      "KIOSK_IDLE_SECONDS": 90})
+    threading.Thread(target=serving.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
+                     name="kiosk").start()
+    time.sleep(0.5)
+
+    print(f"""
+Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
+
+  Kiosk:  http://127.0.0.1:{KIOSK_PORT}/     (open it in a browser on this machine)
+  API:    http://127.0.0.1:{KIOSK_PORT}/api/v1/openapi.json
+
+Candidates on today's roster (invented people):""")
+    for n, (last, first, value, _, _) in enumerate(people, 1):
+        print(f"  {n}. {last + ' ' + first:28s} IIN {value}")
+    print(f"""
+Type an IIN on the kiosk's keypad, or "scan" a document here:
+  scan> 1          the ID card (MRZ) of candidate 1     scan> qr 2   the digital-ID QR of candidate 2
+  scan> bc 3       the IIN barcode of candidate 3       scan> <anything else> is sent as typed
+Doors of the simulated cabinet close by themselves 8 s after they open.
+Ctrl-C stops everything.
+""")
+    try:
+        while True:
+            line = input("scan> ") if sys.stdin.isatty() else (time.sleep(3600) or "")
+            words = line.split()
+            payload = line
+            if len(words) in (1, 2) and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
+                last, first, value, card, qr = people[int(words[-1]) - 1]
+                kind = words[0] if len(words) == 2 else "mrz"
+                payload = {"qr": qr, "bc": value}.get(kind, card)
+            if payload:
+                os.write(scanner_master, payload.replace("\n", "\r").encode() + b"\r")
+                print("  sent to the kiosk:", payload.replace("\n", " / "))
+    except (KeyboardInterrupt, EOFError):
+        print("\nstopping…")
+    finally:
+        stop.set()
+        time.sleep(0.3)
+        if "serial_scanner" in app.extensions:
+            app.extensions["serial_scanner"].stop()
+        fake.stop()
+        pty.stop()
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""`make demo` runs: the kiosk answers, a typed "scan" reaches it, Ctrl-C stops it cleanly."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_until(fd, marker, timeout=60):
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in out:
+        assert time.monotonic() < deadline, out.decode(errors="replace")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        out += chunk
+    return out.decode()
+
+
+def test_demo_starts_serves_and_stops(tmp_path):
+    port = free_port()
+    master, slave = os.openpty()
+    env = dict(os.environ, DEMO_KIOSK_PORT=str(port))
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "attestation.demo"], cwd=tmp_path, env=env,
+                            stdin=slave, stdout=slave, stderr=slave)
+    try:
+        text = read_until(master, "Ctrl-C stops everything.")
+        text += read_until(master, "scan> ")
+        assert f"http://127.0.0.1:{port}/" in text and "IIN" in text
+        assert (tmp_path / "var" / "demo" / "demo.db").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            assert b"kiosk.js" in r.read()
+        os.write(master, b"qr 2\n")
+        assert "sent to the kiosk: https://digital-documents.demo/d/" in read_until(master, "scan> ")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0
