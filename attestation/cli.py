@@ -375,5 +375,26 @@ def serve_kiosk(ctx, host, port, threads):
     serving.run(app, host, port, threads)
 
 
+@main.group(cls=_Group)
+def bench():
+    """Benchmarks (figures for the README, not tests)."""
+
+
+@bench.command("kiosk")
+@click.option("--checkins", type=int, default=500, show_default=True)
+@click.option("--kiosks", type=int, default=1, show_default=True, help="Concurrent kiosks.")
+@click.pass_context
+def bench_kiosk(ctx, checkins, kiosks):
+    """Identify -> unlock frame on the simulator's wire, p50/p99, and throughput.
+
+    Uses a temporary SQLite file unless --database-url / DATABASE_URL names an empty
+    database.
+    """
+    from .bench import run_kiosk_bench
+    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
+        raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
+    run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -66,6 +66,7 @@ class CabinetAgent:
         self.pending: dict[int, tuple[int, float]] = {}  # cell id -> (command id, jam deadline)
         self.not_before: dict[int, float] = {}  # command id -> monotonic time of next attempt
         self.board_errors: dict[int, str | None] = {}
+        self._door_cache: dict[int, bool] = {}  # cell id -> last reading (True = open)
         self.last_loop = time.monotonic()
         self._last_poll = 0.0
         self._last_heartbeat = 0.0
@@ -180,7 +181,7 @@ class CabinetAgent:
             return
         if has_sensor:
             self.pending[cell_id] = (cmd_id, time.monotonic() + self.jam_timeout)
-            self._poll_doors()
+            self._poll_doors([board])  # only this board: the others keep their own pace
         else:
             with self.db.write() as s:
                 self._finish(s, s.get(LockCommand, cmd_id), "done")
@@ -225,10 +226,11 @@ class CabinetAgent:
                             "door_opened": door_opened})
 
     # -- doors ---------------------------------------------------------------------------
-    def _poll_doors(self, initial: bool = False) -> None:
-        self._last_poll = time.monotonic()
+    def _poll_doors(self, boards=None, initial: bool = False) -> None:
+        if boards is None:
+            self._last_poll = time.monotonic()
         readings: dict[int, bool] = {}
-        for board in self.boards:
+        for board in boards or self.boards:
             try:
                 states = self.driver.read_doors(board)
                 self.board_errors[board] = None
@@ -240,11 +242,16 @@ class CabinetAgent:
                     readings[cell_id] = states[lock]
         if not readings:
             return
+        known = self._door_cache
+        if not initial and not (self.pending.keys() & readings.keys()) and all(
+                known.get(c) == v for c, v in readings.items()):
+            return  # nothing moved: no write transaction at all
         with self.db.write() as s:
             cells = s.execute(select(Cell).where(Cell.id.in_(list(readings)))).scalars().all()
             for cell in cells:
                 new = "open" if readings[cell.id] else "closed"
                 old, changed = cell.door, new != cell.door
+                self._door_cache[cell.id] = readings[cell.id]
                 if changed:
                     cell.door, cell.door_changed_at = new, utcnow()
                 if initial or old == "unknown" and cell.id not in self.pending:

@@ -72,14 +72,22 @@ def test_full_flow_by_typed_iin(rig):
     # the agent opens the cell, the door is seen open, then closed
     agent = lock_agent.CabinetAgent(site.db, "cab-1", poll_interval=0.02)
     agent.start()
-    for _ in range(20):
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         agent.step()
-    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+        state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+        if state["phase"] != "opening":
+            break
+        time.sleep(0.01)
     assert state["phase"] == "put_devices" and state["door"] == "open" and sim.is_open(1, 1)
     sim.close_door(1, 1)
-    for _ in range(20):
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         agent.step()
-    state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+        state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
+        if state["phase"] == "done":
+            break
+        time.sleep(0.01)
     assert state["phase"] == "done" and state["cell"]["number"] == 1
 
 

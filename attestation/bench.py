@@ -1,0 +1,167 @@
+"""Benchmarks (not tests): how fast a check-in goes from the kiosk to the lock's wire.
+
+``kioskctl bench kiosk`` builds a throwaway venue in an *empty* database (a temporary
+SQLite file by default, or ``--database-url``), runs the kiosk app under waitress, the
+cabinet agent and the board simulator on a pty, and drives K concurrent kiosks over HTTP
+through identify -> acknowledge x2 -> check-in.  For each check-in it measures the time
+from sending the identify request to the unlock frame arriving on the simulator's wire;
+like the kiosk page, each kiosk waits for its cell to open before taking the next person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import queue
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+
+from sqlalchemy import select
+
+from . import accounts, audit, db as dbmod, iin, lock_agent, venues
+from .models import Candidate, RosterEntry, Venue
+from .timeutil import local_today
+
+ACTOR = audit.Actor("bench", "bench")
+LOCKS_PER_BOARD = 24
+
+
+def _setup(database, port: str, n: int, kiosks: int):
+    with database.write() as s:
+        if s.execute(select(Venue)).first() is not None:
+            raise SystemExit("bench kiosk needs an empty database: it creates its own venue")
+        venue = venues.add_venue(s, "BENCH", "Бенчмарк", "Бенчмарк", "", ACTOR)
+        sitting = venues.add_sitting(s, venue, local_today(), dt.time(9), None, ACTOR, status="open")
+        cab = venues.add_cabinet(s, venue, "bench-cab", "rs485-8a", port, {}, True, ACTOR)
+        where = {}
+        for k in range(n):
+            board, lock = 1 + k // LOCKS_PER_BOARD, 1 + k % LOCKS_PER_BOARD
+            venues.add_cell(s, cab, k + 1, board, lock, True, ACTOR)
+            where[k + 1] = (board, lock)
+        iins = []
+        for k in range(n):
+            value = iin.generate(dt.date(1970, 1, 1) + dt.timedelta(days=k * 13), "MF"[k % 2], k % 9000)
+            cand = Candidate(iin=value, last_name=f"Сынақ{k}", first_name="Әлия")
+            s.add(cand)
+            s.flush()
+            s.add(RosterEntry(sitting_id=sitting.id, candidate_id=cand.id))
+            iins.append(value)
+        tokens = [accounts.add_kiosk(s, f"bench-{i}", venue, cab.id, ACTOR)[1] for i in range(kiosks)]
+    return iins, tokens, where
+
+
+def _post(base, token, path, body):
+    req = urllib.request.Request(f"{base}/api/v1/kiosk/{path}", data=json.dumps(body).encode(),
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print) -> dict:
+    from waitress import create_server
+
+    from kiosk import create_app
+    from locker_driver.simulator import BoardSimulator, PtyServer
+
+    tmp = None
+    if url is None:
+        tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{tmp.name}/bench.db"
+    dbmod.upgrade(url)
+    database = dbmod.Database(url)
+    boards = range(1, 1 + (checkins + LOCKS_PER_BOARD - 1) // LOCKS_PER_BOARD)
+    sim = BoardSimulator("8a", boards=boards, locks=LOCKS_PER_BOARD)
+    pty = PtyServer(sim)
+    iins, tokens, where = _setup(database, pty.path, checkins, kiosks)
+    unlock_seen: dict[tuple[int, int], float] = {}
+    original = sim._unlocked
+
+    def record(board, lock):
+        unlock_seen[(board, lock)] = time.perf_counter()
+        original(board, lock)
+    sim._unlocked = record
+
+    app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": tokens[0]})
+    server = create_server(app, host="127.0.0.1", port=0, threads=max(8, kiosks * 2))
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
+    stop = threading.Event()
+    agent = lock_agent.CabinetAgent(database, "bench-cab", poll_interval=1.0, command_interval=0.005)
+    agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    agent_thread.start()
+    while getattr(agent, "cabinet_id", None) is None:
+        time.sleep(0.01)
+
+    work: queue.Queue = queue.Queue()
+    for value in iins:
+        work.put(value)
+    started: dict[int, float] = {}
+    api_done: list[float] = []
+    errors: list[str] = []
+
+    def kiosk(token):
+        while True:
+            try:
+                value = work.get_nowait()
+            except queue.Empty:
+                return
+            t0 = time.perf_counter()
+            try:
+                ident = _post(base, token, "identify", {"credential": value, "language": "kk",
+                                                        "source": "scanner"})
+                for what in ("stages", "rules"):
+                    _post(base, token, "acknowledge", {"session": ident["session"], "what": what})
+                result = _post(base, token, "checkin", {"session": ident["session"],
+                                                        "acknowledged_stages": True,
+                                                        "acknowledged_rules": True})
+                started[result["cell"]["number"]] = t0
+                api_done.append(time.perf_counter() - t0)
+                # Like the kiosk page, wait for this cell to open before the next person.
+                target = where[result["cell"]["number"]]
+                give_up = time.perf_counter() + 10
+                while target not in unlock_seen and time.perf_counter() < give_up:
+                    time.sleep(0.001)
+            except Exception as exc:  # counted and reported, never hidden
+                errors.append(repr(exc))
+
+    wall = time.perf_counter()
+    threads = [threading.Thread(target=kiosk, args=(tokens[i % len(tokens)],)) for i in range(kiosks)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    deadline = time.perf_counter() + 60
+    while len(unlock_seen) < len(started) and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    wall = time.perf_counter() - wall
+    stop.set()
+    agent_thread.join(timeout=5)
+    server.close()
+    pty.stop()
+    database.dispose()
+    if tmp is not None:
+        tmp.cleanup()
+
+    latencies = sorted(unlock_seen[where[n]] - t0 for n, t0 in started.items() if where[n] in unlock_seen)
+    api_done.sort()
+
+    def pct(values, p):
+        return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
+    result = {
+        "database": dbmod.make_engine(url).dialect.name, "kiosks": kiosks, "checkins": len(started),
+        "errors": len(errors), "unlocks_missing": len(started) - len(latencies),
+        "api_p50_ms": pct(api_done, 0.5), "api_p99_ms": pct(api_done, 0.99),
+        "to_wire_p50_ms": pct(latencies, 0.5), "to_wire_p99_ms": pct(latencies, 0.99),
+        "throughput_per_s": len(started) / wall if wall else 0.0,
+    }
+    out(f"{result['database']}: {result['checkins']} check-ins by {kiosks} kiosk(s), "
+        f"{result['errors']} errors, {result['unlocks_missing']} unlocks missing")
+    out(f"  identify -> check-in answered: p50 {result['api_p50_ms']:.1f} ms, p99 {result['api_p99_ms']:.1f} ms")
+    out(f"  identify -> unlock frame on the wire: p50 {result['to_wire_p50_ms']:.1f} ms, "
+        f"p99 {result['to_wire_p99_ms']:.1f} ms")
+    out(f"  throughput: {result['throughput_per_s']:.1f} check-ins/s")
+    if errors:
+        out("  first error: " + errors[0])
+    return result

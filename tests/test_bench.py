@@ -1,0 +1,18 @@
+"""The benchmark commands run and report (their figures go to the README, not asserted)."""
+
+from click.testing import CliRunner
+
+from attestation.bench import run_kiosk_bench
+from attestation.cli import main
+
+
+def test_kiosk_bench_small_run(db_url):
+    lines = []
+    result = run_kiosk_bench(db_url, checkins=12, kiosks=3, out=lines.append)
+    assert result["checkins"] == 12 and result["errors"] == 0 and result["unlocks_missing"] == 0
+    assert "identify -> unlock frame on the wire" in "\n".join(lines)
+
+
+def test_locker_bench_command():
+    out = CliRunner().invoke(main, ["locker", "bench", "--count", "5"]).output
+    assert "8a unlock" in out and "wire time of 10 bytes at 9600 baud: 10.42 ms" in out
