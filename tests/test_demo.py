@@ -1,6 +1,7 @@
 """`make demo` runs: the kiosk answers, a typed "scan" reaches it, Ctrl-C stops it cleanly."""
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -15,17 +16,23 @@ def free_port():
         return s.getsockname()[1]
 
 
-def read_until(fd, marker, timeout=60):
-    out = b""
-    deadline = time.monotonic() + timeout
-    while marker.encode() not in out:
-        assert time.monotonic() < deadline, out.decode(errors="replace")
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        out += chunk
-    return out.decode()
+class Terminal:
+    """Reads what the demo prints, keeping what follows a marker for the next wait."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+
+    def wait_for(self, marker, timeout=60) -> str:
+        deadline = time.monotonic() + timeout
+        while marker.encode() not in self.buf:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{marker!r} not seen in: {self.buf.decode(errors='replace')}"
+            ready, _, _ = select.select([self.fd], [], [], min(left, 1.0))
+            if ready:
+                self.buf += os.read(self.fd, 4096)
+        head, _, self.buf = self.buf.partition(marker.encode())
+        return head.decode(errors="replace") + marker
 
 
 def test_demo_starts_serves_and_stops(tmp_path):
@@ -36,8 +43,9 @@ def test_demo_starts_serves_and_stops(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "attestation.demo"], cwd=tmp_path, env=env,
                             stdin=slave, stdout=slave, stderr=slave)
     try:
-        text = read_until(master, "Ctrl-C stops everything.")
-        text += read_until(master, "scan> ")
+        term = Terminal(master)
+        text = term.wait_for("Ctrl-C stops everything.")
+        term.wait_for("scan> ")
         assert f"http://127.0.0.1:{port}/" in text and "IIN" in text
         assert (tmp_path / "var" / "demo" / "demo.db").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
@@ -45,7 +53,7 @@ def test_demo_starts_serves_and_stops(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert b"kiosk.js" in r.read()
         os.write(master, b"qr 2\n")
-        assert "sent to the kiosk: https://digital-documents.demo/d/" in read_until(master, "scan> ")
+        assert "sent to the kiosk: https://digital-documents.demo/d/" in term.wait_for("scan> ")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
