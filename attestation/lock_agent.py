@@ -222,7 +222,8 @@ class CabinetAgent:
         self.not_before.pop(cmd.id, None)
         s.flush()
         audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd.id,
-                     after={"cell": cell.number, "attempts": cmd.attempts, "error": cmd.error,
+                     after={"cell": cell.number, "cell_id": cell.id, "attempts": cmd.attempts,
+                            "error": cmd.error,
                             "door_opened": door_opened})
 
     # -- doors ---------------------------------------------------------------------------

@@ -145,6 +145,10 @@ class RosterEntry(Base):
     stages_acknowledged_at: Mapped[dt.datetime | None]
     rules_acknowledged_at: Mapped[dt.datetime | None]
     documents_confirmed_at: Mapped[dt.datetime | None]
+    #: The professional-qualification recognition document presented (point 7; part of
+    #: the attestation file under point 8): its kind and number as the secretary saw it.
+    qualification_document: Mapped[str] = mapped_column(String(300), default="")
+    identity_checked_at: Mapped[dt.datetime | None]
     checked_in_at: Mapped[dt.datetime | None]
     admitted_at: Mapped[dt.datetime | None]
     interview_started_at: Mapped[dt.datetime | None]
@@ -288,6 +292,7 @@ class ViolationAct(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     roster_entry: Mapped[RosterEntry] = relationship()
     recorded_by: Mapped[User] = relationship()
+    corrects: Mapped["ViolationAct | None"] = relationship(remote_side="ViolationAct.id")
 
     @property
     def label(self) -> str:

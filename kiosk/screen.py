@@ -9,7 +9,6 @@ from flask_babel import force_locale
 
 from . import api
 from .i18n import LANGUAGES
-from .openapi import SPEC
 from .strings import catalogue
 
 bp = Blueprint("kiosk_screen", __name__)
@@ -47,7 +46,9 @@ def strings(lang):
 
 @bp.get("/api/v1/openapi.json")
 def openapi():
-    return jsonify(SPEC)
+    """One document for the kiosk API and the panel's JSON endpoints."""
+    from web.openapi import full_spec
+    return jsonify(full_spec())
 
 
 @bp.get("/healthz")

@@ -1,0 +1,39 @@
+"""A signed-in panel for the tests: one user per role on a venue built by kiosk_site."""
+
+from __future__ import annotations
+
+import re
+
+from attestation import accounts
+from web import create_app
+
+from factories import ACTOR
+
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "secretary", "chair", "member", "operator")
+
+
+def add_users(db):
+    with db.write() as s:
+        for role in ROLES:
+            accounts.add_user(s, f"{role}1", role, PASSWORD, f"{role.title()} Тестов", ACTOR)
+
+
+def panel_app(db_url, **config):
+    cfg = {"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "PANEL_INSECURE_COOKIES": True,
+           "TESTING": True}
+    cfg.update(config)
+    return create_app(cfg)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def login(client, role: str) -> str:
+    page = client.get("/panel/login")
+    token = csrf_of(page.get_data(as_text=True))
+    resp = client.post("/panel/login", data={"username": f"{role}1", "password": PASSWORD,
+                                             "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return csrf_of(client.get("/panel/").get_data(as_text=True))

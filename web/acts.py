@@ -1,0 +1,126 @@
+"""Acts of violation: recording one (which removes the candidate), printing it in kk/ru."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from attestation import violations
+from attestation.errors import DomainError, InvalidInput
+from attestation.models import RosterEntry, ViolationAct
+from attestation.timeutil import LOCAL_TZ, local, utcnow
+
+from .act_document import act_pdf, act_texts
+from .auth import actor, requires
+from .common import db, done, failed, field, wants_json
+from .texts import VIOLATION_KINDS
+
+bp = Blueprint("acts", __name__, url_prefix="/panel")
+
+
+def _occurred(text: str) -> dt.datetime:
+    """HH:MM today (local time), or an ISO date-time with its offset."""
+    text = (text or "").strip()
+    if not text:
+        return utcnow()
+    try:
+        if len(text) <= 5:
+            hh, mm = text.split(":")
+            return dt.datetime.combine(local(utcnow()).date(), dt.time(int(hh), int(mm)),
+                                       tzinfo=LOCAL_TZ)
+        moment = dt.datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        raise InvalidInput("bad time", code="invalid_time") from None
+
+
+def _load_entry(s, entry_id):
+    entry = s.get(RosterEntry, entry_id)
+    if entry is None:
+        abort(404)
+    _ = entry.candidate.full_name, entry.sitting.venue.code
+    return entry
+
+
+@bp.get("/entries/<int:entry_id>/violation")
+@requires("violation.record")
+def violation_form(entry_id):
+    with db().read() as s:
+        entry = _load_entry(s, entry_id)
+        previous = s.execute(select(ViolationAct).where(ViolationAct.roster_entry_id == entry_id)
+                             .order_by(ViolationAct.id)).scalars().all()
+    return render_template("violation.html", entry=entry, kinds=VIOLATION_KINDS, previous=previous,
+                           now=local(utcnow()).strftime("%H:%M"))
+
+
+def _record(entry_id):
+    back = url_for("acts.violation_form", entry_id=entry_id)
+    try:
+        with db().write() as s:
+            entry = _load_entry(s, entry_id)
+            corrects = None
+            if field("corrects"):
+                corrects = s.get(ViolationAct, int(field("corrects"))) if field("corrects").isdigit() else None
+                if corrects is None:
+                    raise InvalidInput("unknown act", code="wrong_candidate")
+            act = violations.draw_up(s, entry, kind=field("kind"), description=field("description"),
+                                     occurred_at=_occurred(field("occurred_at")),
+                                     recorded_by_id=g.user.id, witnesses=field("witnesses"),
+                                     actor=actor(), corrects=corrects)
+            act_id, label = act.id, act.label
+    except DomainError as exc:
+        return failed(exc, back, status=400 if isinstance(exc, InvalidInput) else 409)
+    if wants_json():
+        return done(_("Act No. %(number)s is drawn up.", number=label), back, act={"id": act_id, "number": label})
+    done(_("Act No. %(number)s is drawn up; the candidate is removed.", number=label), back)
+    return redirect(url_for("acts.act_page", act_id=act_id))
+
+
+@bp.post("/entries/<int:entry_id>/violation")
+@requires("violation.record")
+def record_violation(entry_id):
+    return _record(entry_id)
+
+
+@bp.post("/api/entries/<int:entry_id>/violation")
+@requires("violation.record")
+def api_record_violation(entry_id):
+    return _record(entry_id)
+
+
+def _act(s, act_id):
+    act = s.get(ViolationAct, act_id)
+    if act is None:
+        abort(404)
+    return act
+
+
+def _lang():
+    lang = request.args.get("lang", "ru")
+    return lang if lang in ("kk", "ru") else "ru"
+
+
+@bp.get("/acts/<int:act_id>")
+@requires("violation.print")
+def act_page(act_id):
+    with db().read() as s:
+        act = _act(s, act_id)
+        texts = act_texts(act, _lang())
+        corrections = s.execute(select(ViolationAct).where(ViolationAct.corrects_id == act_id)).scalars().all()
+        corrections = [(c.id, c.label) for c in corrections]
+    return render_template("act.html", act_id=act_id, doc=texts, corrections=corrections)
+
+
+@bp.get("/acts/<int:act_id>.pdf")
+@requires("violation.print")
+def act_pdf_view(act_id):
+    lang = _lang()
+    with db().read() as s:
+        act = _act(s, act_id)
+        texts = act_texts(act, lang)
+        name = f"act-{act.number}-{act.year}-{lang}.pdf"
+    return Response(act_pdf(texts), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})

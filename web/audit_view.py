@@ -1,0 +1,38 @@
+"""The audit log viewer: filtered by sitting, candidate or cell, with the chain verified."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import select
+
+from attestation import audit
+from attestation.models import AuditEntry
+from attestation.timeutil import local
+
+from .auth import requires
+from .common import db
+
+bp = Blueprint("audit_view", __name__, url_prefix="/panel")
+
+
+@bp.get("/audit")
+@requires("audit.view")
+def audit_log():
+    sitting = request.args.get("sitting", "").strip()
+    entry = request.args.get("entry", "").strip()
+    cell = request.args.get("cell", "").strip()
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)
+    if sitting.isdigit():
+        query = query.where(AuditEntry.sitting_id == int(sitting))
+    if entry.isdigit():
+        query = query.where(AuditEntry.subject_type == "roster_entry", AuditEntry.subject_id == entry)
+    if cell.isdigit():
+        query = query.where(AuditEntry.subject_type.in_(("cell", "lock_command", "assignment"))).limit(2000)
+    with db().read() as s:
+        rows = s.execute(query).scalars().all()
+        if cell.isdigit():
+            rows = [r for r in rows if (r.subject_type == "cell" and r.subject_id == cell)
+                    or (r.after or {}).get("cell_id") == int(cell)][:500]
+        check = audit.verify(s)
+    items = [(local(r.at).strftime("%d.%m.%Y %H:%M:%S"), r) for r in rows]
+    return render_template("audit.html", items=items, check=check, sitting=sitting, entry=entry, cell=cell)

@@ -1,0 +1,95 @@
+"""Sittings and their live board; opening and closing a sitting; searching candidates."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from attestation import venues
+from attestation.errors import DomainError
+from attestation.models import Candidate, RosterEntry, Sitting
+from attestation.timeutil import local_today
+
+from . import board_data, live
+from .auth import actor, requires
+from .common import db, done, failed
+from .texts import IDENTIFIED_BY, STATES
+
+bp = Blueprint("board", __name__, url_prefix="/panel")
+
+
+@bp.get("/")
+@requires("board.view")
+def index():
+    with db().read() as s:
+        sittings = s.execute(select(Sitting).order_by(Sitting.date.desc(), Sitting.start_time)).scalars().all()
+        for st in sittings:
+            _ = st.venue.code  # load while the session is open
+    return render_template("index.html", sittings=sittings, today=local_today())
+
+
+def _sitting(s, sitting_id):
+    sitting = s.get(Sitting, sitting_id)
+    if sitting is None:
+        abort(404)
+    _ = sitting.venue.name_ru
+    return sitting
+
+
+@bp.get("/sittings/<int:sitting_id>")
+@requires("board.view")
+def sitting(sitting_id):
+    with db().read() as s:
+        st = _sitting(s, sitting_id)
+    texts = {"states": {k: str(v) for k, v in STATES.items()},
+             "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()}}
+    return render_template("board.html", sitting=st, texts=texts)
+
+
+@bp.get("/api/sittings/<int:sitting_id>/board")
+@requires("board.view")
+def board_json(sitting_id):
+    with db().read() as s:
+        _sitting(s, sitting_id)
+        return jsonify(status="ok", **board_data.board(s, sitting_id))
+
+
+@bp.get("/api/sittings/<int:sitting_id>/events")
+@requires("board.view")
+def events(sitting_id):
+    watcher = current_app.extensions["board_watcher"]
+    return Response(stream_with_context(live.event_stream(watcher)), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@bp.post("/sittings/<int:sitting_id>/status")
+@requires("sitting.manage")
+def set_status(sitting_id):
+    status = request.form.get("status") or (request.get_json(silent=True) or {}).get("status", "")
+    back = url_for("board.sitting", sitting_id=sitting_id)
+    try:
+        with db().write() as s:
+            venues.set_sitting_status(s, _sitting(s, sitting_id), str(status), actor())
+    except DomainError as exc:
+        return failed(exc, back)
+    return done(_("Check-in is open.") if status == "open" else _("The sitting is closed."), back)
+
+
+@bp.get("/search")
+@requires("candidate.search")
+def search():
+    q = request.args.get("q", "").strip()
+    results = []
+    if len(q) >= 2:
+        needle = q.casefold()
+        with db().read() as s:
+            rows = s.execute(select(Candidate, RosterEntry, Sitting).select_from(Candidate)
+                             .join(RosterEntry, RosterEntry.candidate_id == Candidate.id)
+                             .join(Sitting, Sitting.id == RosterEntry.sitting_id)
+                             .order_by(Sitting.date.desc(), Candidate.last_name)).all()
+        # Filtered here, not by SQL LIKE: SQLite folds the case of ASCII letters only.
+        results = [(c, e, st) for c, e, st in rows
+                   if (q.isdigit() and c.iin.startswith(q)) or needle in c.full_name.casefold()][:100]
+    return render_template("search.html", q=q, results=results, states=STATES)

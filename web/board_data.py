@@ -1,0 +1,99 @@
+"""What the live board shows about a sitting, built with a handful of bulk queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from attestation import iin as iin_mod
+from attestation.models import (Absence, Assignment, Cabinet, Candidate, Cell, Decision,
+                                DoorEvent, LockCommand, RosterEntry, Sitting, ViolationAct,
+                                AuditEntry)
+from attestation.timeutil import local
+
+COUNTED = ("expected", "checked_in", "admitted", "in_interview", "interviewed", "decided",
+           "removed", "absent_valid", "absent_invalid")
+TIMES = ("checked_in_at", "documents_confirmed_at", "admitted_at", "interview_started_at",
+         "interviewed_at", "decided_at", "removed_at", "absence_recorded_at")
+
+
+def version(s) -> str:
+    """Changes whenever anything the board shows changes (audit entries, door events)."""
+    a = s.execute(select(func.max(AuditEntry.id))).scalar() or 0
+    d = s.execute(select(func.max(DoorEvent.id))).scalar() or 0
+    return f"{a}.{d}"
+
+
+def _hhmm(moment):
+    return local(moment).strftime("%H:%M") if moment else None
+
+
+def return_status(cmd: LockCommand | None, assignment: Assignment, cell: Cell) -> str | None:
+    """pending -> opened -> closed (cell free) | failed, for the "return devices" action."""
+    if cmd is None:
+        return None
+    if assignment.released_at is not None:
+        return "closed"
+    if cmd.status == "failed":
+        return "failed"
+    if cmd.status == "done":
+        return "opened"
+    return "pending"
+
+
+def board(s, sitting_id: int) -> dict:
+    sitting = s.get(Sitting, sitting_id)
+    rows = s.execute(select(RosterEntry, Candidate).join(Candidate)
+                     .where(RosterEntry.sitting_id == sitting_id)
+                     .order_by(Candidate.last_name, Candidate.first_name)).all()
+    ids = [e.id for e, _ in rows]
+    assignments = {}
+    for a, cell, cab in s.execute(select(Assignment, Cell, Cabinet).join(Cell, Assignment.cell_id == Cell.id)
+                                  .join(Cabinet).join(RosterEntry)
+                                  .where(RosterEntry.sitting_id == sitting_id)
+                                  .order_by(Assignment.id)).all():
+        assignments[a.roster_entry_id] = (a, cell, cab)  # the latest per entry wins
+    returns = {}
+    assignment_ids = [a.id for a, _, _ in assignments.values()]
+    if assignment_ids:
+        for cmd in s.execute(select(LockCommand).where(LockCommand.assignment_id.in_(assignment_ids),
+                                                       LockCommand.purpose == "return")
+                             .order_by(LockCommand.id)).scalars():
+            returns[cmd.assignment_id] = cmd
+    acts = {}
+    for act in s.execute(select(ViolationAct).join(RosterEntry)
+                         .where(RosterEntry.sitting_id == sitting_id).order_by(ViolationAct.id)).scalars():
+        acts.setdefault(act.roster_entry_id, []).append(act)
+    absences = {a.roster_entry_id: a for a in s.execute(
+        select(Absence).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
+    decisions = {d.roster_entry_id: d for d in s.execute(
+        select(Decision).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
+    counts = {state: 0 for state in COUNTED}
+    out = []
+    for entry, person in rows:
+        counts[entry.state] += 1
+        row = {
+            "id": entry.id, "name": person.full_name, "iin": iin_mod.mask(person.iin),
+            "organization": person.organization, "state": entry.state,
+            "language": entry.language, "identified_by": entry.identified_by,
+            "identity_to_check": bool(entry.identity_to_check) and entry.identity_checked_at is None,
+            "times": {k: _hhmm(getattr(entry, k)) for k in TIMES},
+            "cell": None, "return": None, "acts": [], "absence": None, "decision": None,
+        }
+        if entry.id in assignments:
+            a, cell, cab = assignments[entry.id]
+            row["cell"] = {"number": cell.number, "cabinet": cab.name, "door": cell.door,
+                           "released": a.released_at is not None}
+            row["return"] = return_status(returns.get(a.id), a, cell)
+        for act in acts.get(entry.id, []):
+            row["acts"].append({"id": act.id, "number": act.label, "kind": act.kind})
+        if entry.id in absences:
+            ab = absences[entry.id]
+            row["absence"] = {"reason": ab.reason, "deadline": ab.deadline.isoformat() if ab.deadline else None}
+        if entry.id in decisions:
+            d = decisions[entry.id]
+            row["decision"] = {"outcome": d.outcome_code, "category": d.category_code}
+        out.append(row)
+    return {"sitting": {"id": sitting.id, "date": sitting.date.isoformat(),
+                        "start": sitting.start_time.strftime("%H:%M"), "status": sitting.status,
+                        "venue": sitting.venue.code},
+            "counts": counts, "total": len(out), "rows": out, "version": version(s)}

@@ -1,0 +1,91 @@
+"""The cabinet view for the locker operator: every cell, its history, service and force-open."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from attestation import allocation, venues
+from attestation.errors import DomainError, InvalidInput
+from attestation.models import (AgentHeartbeat, Assignment, Cabinet, Cell, DoorEvent, LockCommand)
+from attestation.timeutil import local, utcnow
+
+from .auth import actor, requires
+from .common import db, done, failed, field
+from .texts import CELL_STATUS, DOOR
+
+bp = Blueprint("cabinets", __name__, url_prefix="/panel")
+
+
+@bp.get("/cabinets")
+@requires("cabinet.view")
+def cabinets():
+    with db().read() as s:
+        cabs = s.execute(select(Cabinet).order_by(Cabinet.name)).scalars().all()
+        beats = {b.cabinet_id: b for b in s.execute(select(AgentHeartbeat)).scalars()}
+    now = utcnow()
+    rows = [(c, beats.get(c.id), beats.get(c.id) is not None and (now - beats[c.id].at).total_seconds() < 10)
+            for c in cabs]
+    return render_template("cabinets.html", rows=rows)
+
+
+@bp.get("/cabinets/<int:cabinet_id>")
+@requires("cabinet.view")
+def cabinet(cabinet_id):
+    with db().read() as s:
+        cab = s.get(Cabinet, cabinet_id) or abort(404)
+        cells = s.execute(select(Cell).where(Cell.cabinet_id == cabinet_id).order_by(Cell.number)).scalars().all()
+        holders = {a.cell_id: a.roster_entry.candidate.full_name for a in s.execute(
+            select(Assignment).join(Cell).where(Cell.cabinet_id == cabinet_id,
+                                                Assignment.released_at.is_(None))).scalars()}
+        history = {}
+        for ev in s.execute(select(DoorEvent).join(Cell).where(Cell.cabinet_id == cabinet_id)
+                            .order_by(DoorEvent.id.desc()).limit(400)).scalars():
+            history.setdefault(ev.cell_id, []).append((local(ev.at).strftime("%H:%M:%S"), ev.kind, ev.detail))
+        for cmd in s.execute(select(LockCommand).where(LockCommand.cabinet_id == cabinet_id)
+                             .order_by(LockCommand.id.desc()).limit(400)).scalars():
+            history.setdefault(cmd.cell_id, []).append(
+                (local(cmd.requested_at).strftime("%H:%M:%S"), f"unlock {cmd.purpose}: {cmd.status}",
+                 cmd.error or cmd.reason))
+    for items in history.values():
+        items.sort(reverse=True)
+    return render_template("cabinet.html", cabinet=cab, cells=cells, holders=holders,
+                           history=history, cell_status=CELL_STATUS, door=DOOR)
+
+
+def _cell_action(cell_id, fn, message):
+    with db().read() as s:
+        cell = s.get(Cell, cell_id) or abort(404)
+    back = url_for("cabinets.cabinet", cabinet_id=cell.cabinet_id)
+    try:
+        with db().write() as s:
+            fn(s, s.get(Cell, cell_id))
+    except DomainError as exc:
+        return failed(exc, back, status=400)
+    return done(message, back)
+
+
+def _route(path, name):
+    def deco(fn):
+        guarded = requires("cabinet.manage")(fn)
+        bp.add_url_rule(f"/cells/<int:cell_id>/{path}", name, guarded, methods=["POST"])
+        bp.add_url_rule(f"/api/cells/<int:cell_id>/{path}", f"api_{name}", guarded, methods=["POST"])
+        return guarded
+    return deco
+
+
+@_route("status", "cell_status")
+def cell_status(cell_id):
+    return _cell_action(cell_id, lambda s, c: venues.set_cell_status(
+        s, c, field("status"), field("reason"), actor()), _("The cell's status is changed."))
+
+
+@_route("force-open", "force_open")
+def force_open(cell_id):
+    def fn(s, cell):
+        reason = field("reason").strip()
+        if not reason:
+            raise InvalidInput("reason", code="reason_required")
+        allocation.queue_unlock(s, cell, "force", actor(), reason=reason)
+    return _cell_action(cell_id, fn, _("The cell will be opened."))

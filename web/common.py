@@ -1,0 +1,39 @@
+"""Helpers shared by the panel's blueprints: answering forms and JSON alike."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, request
+
+from attestation.errors import DomainError
+
+from .texts import error_text
+
+
+def db():
+    return current_app.extensions["attestation_db"]
+
+
+def wants_json() -> bool:
+    return request.is_json or request.path.startswith("/panel/api/")
+
+
+def field(name: str, default: str = "") -> str:
+    if request.is_json:
+        value = (request.get_json(silent=True) or {}).get(name, default)
+        return value if isinstance(value, str) else default
+    return request.form.get(name, default)
+
+
+def done(message: str, back: str, **data):
+    if wants_json():
+        return jsonify(status="ok", message=message, **data)
+    flash(message, "ok")
+    return redirect(back)
+
+
+def failed(exc: DomainError, back: str, status: int = 409):
+    message = error_text(exc.code)
+    if wants_json():
+        return jsonify(status="error", reason=exc.code, message=message), status
+    flash(message, "error")
+    return redirect(back)

@@ -1,0 +1,137 @@
+"""The protocol of a sitting (point 4 (2)): printable in kk/ru, exportable as CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import select
+
+from attestation.models import (Absence, Category, Decision, Outcome, RosterEntry, Sitting,
+                                ViolationAct)
+
+from .auth import requires
+from .common import db
+from .texts import ABSENCE_REASONS, STATES
+
+bp = Blueprint("protocol", __name__, url_prefix="/panel")
+
+
+def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
+    outcomes = {o.code: o for o in s.execute(select(Outcome)).scalars()}
+    categories = {c.code: c for c in s.execute(select(Category)).scalars()}
+    decisions = {d.roster_entry_id: d for d in s.execute(
+        select(Decision).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
+    acts = {}
+    for act in s.execute(select(ViolationAct).join(RosterEntry).where(
+            RosterEntry.sitting_id == sitting_id, ViolationAct.corrects_id.is_(None))).scalars():
+        acts[act.roster_entry_id] = act.label
+    entries = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars().all()
+    rows = []
+    with force_locale(lang):
+        for e in sorted(entries, key=lambda e: (e.candidate.last_name, e.candidate.first_name)):
+            p = e.candidate
+            result, category, note = "", "", ""
+            if e.id in decisions:
+                d = decisions[e.id]
+                result = getattr(outcomes[d.outcome_code], f"name_{lang}")
+                category = getattr(categories[d.category_code], f"name_{lang}") if d.category_code else ""
+                note = d.note
+            elif e.state == "removed":
+                result = _("Not attested (removed, act No. %(number)s)", number=acts.get(e.id, "?"))
+            elif e.state == "absent_invalid":
+                result = _("Not attested (absent without a valid reason)")
+            elif e.state == "absent_valid":
+                a = s.execute(select(Absence).where(Absence.roster_entry_id == e.id)).scalar_one()
+                result = _("Postponed: %(reason)s, until %(deadline)s",
+                           reason=str(ABSENCE_REASONS[a.reason]), deadline=f"{a.deadline:%d.%m.%Y}")
+            else:
+                result = str(STATES[e.state])
+            rows.append({"name": p.full_name, "iin": p.iin, "organization": p.organization,
+                         "position": p.position,
+                         "language": {"kk": _("Kazakh"), "ru": _("Russian")}.get(e.language or "", ""),
+                         "result": result, "category": category, "note": note})
+    return rows
+
+
+def _lang():
+    lang = request.args.get("lang", "ru")
+    return lang if lang in ("kk", "ru") else "ru"
+
+
+def _sitting(s, sitting_id):
+    sitting = s.get(Sitting, sitting_id)
+    if sitting is None:
+        abort(404)
+    _ = sitting.venue.code
+    return sitting
+
+
+def columns(lang):
+    with force_locale(lang):
+        return [_("No."), _("Full name"), _("IIN"), _("Organisation"), _("Position"),
+                _("Language of the attestation"), _("Decision"), _("Qualification category"), _("Note")]
+
+
+@bp.get("/sittings/<int:sitting_id>/protocol")
+@requires("protocol.export")
+def protocol(sitting_id):
+    lang = _lang()
+    with db().read() as s:
+        sitting = _sitting(s, sitting_id)
+        rows = protocol_rows(s, sitting_id, lang)
+    with force_locale(lang):
+        title = _("PROTOCOL of the sitting of the attestation commission")
+    return render_template("protocol.html", sitting=sitting, rows=rows, lang=lang, title=title,
+                           columns=columns(lang), venue_name=getattr(sitting.venue, f"name_{lang}"))
+
+
+def _table(sitting_id, lang):
+    with db().read() as s:
+        _sitting(s, sitting_id)
+        rows = protocol_rows(s, sitting_id, lang)
+    head = columns(lang)
+    body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],
+             r["category"], r["note"]] for n, r in enumerate(rows, 1)]
+    return head, body
+
+
+@bp.get("/sittings/<int:sitting_id>/protocol.csv")
+@requires("protocol.export")
+def protocol_csv(sitting_id):
+    lang = _lang()
+    head, body = _table(sitting_id, lang)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(head)
+    writer.writerows([[_safe(v) for v in row] for row in body])
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="protocol-{sitting_id}-{lang}.csv"'})
+
+
+def _safe(value):
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else value
+
+
+@bp.get("/sittings/<int:sitting_id>/protocol.xlsx")
+@requires("protocol.export")
+def protocol_xlsx(sitting_id):
+    from openpyxl import Workbook
+
+    lang = _lang()
+    head, body = _table(sitting_id, lang)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "protocol"
+    sheet.append(head)
+    for row in body:
+        sheet.append([_safe(v) if isinstance(v, str) else v for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return Response(buf.getvalue(),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="protocol-{sitting_id}-{lang}.xlsx"'})

@@ -1,0 +1,57 @@
+"""Panel texts that come from data rather than templates: states, reasons, domain errors."""
+
+from flask_babel import lazy_gettext as _l
+
+STATES = {
+    "expected": _l("Expected"), "checked_in": _l("Checked in"), "admitted": _l("Admitted"),
+    "in_interview": _l("In interview"), "interviewed": _l("Interviewed"),
+    "decided": _l("Decided"), "removed": _l("Removed"),
+    "absent_valid": _l("Absent, valid reason"), "absent_invalid": _l("Absent, no valid reason"),
+}
+IDENTIFIED_BY = {"iin": _l("typed IIN"), "mrz": _l("ID card"), "barcode": _l("ID card barcode"),
+                 "digital_id": _l("digital ID")}
+ABSENCE_REASONS = {
+    "sick_leave": _l("Temporary incapacity for work (sick leave)"),
+    "vacation": _l("Vacation"),
+    "child_illness": _l("Illness of a minor child"),
+    "bereavement": _l("Death of a close relative"),
+    "business_trip": _l("Business trip"),
+}
+VIOLATION_KINDS = {"device": _l("Use of a phone or electronic device"),
+                   "literature": _l("Use of reference or other literature"),
+                   "other": _l("Other breach of the procedure")}
+RETURN_STATUS = {"pending": _l("unlock pending"), "opened": _l("cell opened"),
+                 "closed": _l("closed again, cell free"), "failed": _l("unlock failed")}
+CELL_STATUS = {"in_service": _l("in service"), "out_of_service": _l("out of service"),
+               "faulty": _l("faulty")}
+DOOR = {"open": _l("door open"), "closed": _l("door closed"), "unknown": _l("door unknown")}
+
+ERRORS = {
+    "qualification_document_required": _l("Record the professional qualification document (kind and number)."),
+    "identity_check_required": _l("This person typed their IIN: check their identity document first."),
+    "invalid_kind": _l("Choose what kind of violation it was."),
+    "description_required": _l("Describe what happened."),
+    "future_time": _l("The time of the violation cannot be in the future."),
+    "invalid_time": _l("Enter the time as HH:MM."),
+    "invalid_reason": _l("Choose one of the five valid reasons, or no valid reason."),
+    "document_required": _l("A valid reason needs its supporting document."),
+    "return_date_required": _l("A valid reason needs the return-to-work date."),
+    "category_required": _l("This outcome needs a qualification category."),
+    "category_not_allowed": _l("This outcome takes no category."),
+    "invalid_outcome": _l("Choose an outcome."),
+    "no_cell": _l("This candidate has no cell."),
+    "too_early_to_return": _l("Devices are returned after the interview or after removal."),
+    "reason_required": _l("State the reason."),
+    "illegal_sitting_status": _l("The sitting cannot change to that status."),
+    "conflict": _l("Someone changed this at the same moment. Try again."),
+    "roster_rejected": _l("The roster file was rejected; nothing was imported."),
+    "not_found": _l("Not found."),
+    "illegal_transition": _l("This action is not possible in the candidate's current state."),
+    "wrong_candidate": _l("A correction must concern the same candidate."),
+}
+
+
+def error_text(code: str) -> str:
+    if code.startswith("illegal_from_"):
+        code = "illegal_transition"
+    return str(ERRORS.get(code, _l("The request could not be carried out.")))
