@@ -98,9 +98,13 @@ def _act(s, act_id):
     return act
 
 
-def _lang():
-    lang = request.args.get("lang", "ru")
-    return lang if lang in ("kk", "ru") else "ru"
+def _lang(act) -> str:
+    """The language asked for; else the candidate's attestation language; else the user's."""
+    from flask import session
+    for lang in (request.args.get("lang"), act.roster_entry.language, session.get("lang")):
+        if lang in ("kk", "ru"):
+            return lang
+    return "ru"
 
 
 @bp.get("/acts/<int:act_id>")
@@ -108,7 +112,7 @@ def _lang():
 def act_page(act_id):
     with db().read() as s:
         act = _act(s, act_id)
-        texts = act_texts(act, _lang())
+        texts = act_texts(act, _lang(act))
         corrections = s.execute(select(ViolationAct).where(ViolationAct.corrects_id == act_id)).scalars().all()
         corrections = [(c.id, c.label) for c in corrections]
     return render_template("act.html", act_id=act_id, doc=texts, corrections=corrections)
@@ -117,9 +121,9 @@ def act_page(act_id):
 @bp.get("/acts/<int:act_id>.pdf")
 @requires("violation.print")
 def act_pdf_view(act_id):
-    lang = _lang()
     with db().read() as s:
         act = _act(s, act_id)
+        lang = _lang(act)
         texts = act_texts(act, lang)
         name = f"act-{act.number}-{act.year}-{lang}.pdf"
     return Response(act_pdf(texts), mimetype="application/pdf",

@@ -56,7 +56,10 @@
     const L = cfg.labels, T = cfg.texts;
     countsEl.textContent = "";
     countsEl.append(el("span", {class: "count total"}, L.total + ": " + data.total));
-    for (const [state, n] of Object.entries(data.counts)) {
+    const order = ["expected", "checked_in", "admitted", "in_interview", "interviewed", "decided",
+                   "removed", "absent_valid", "absent_invalid"];
+    for (const state of order) {
+      const n = data.counts[state];
       countsEl.append(el("span", {class: "count state-" + state, "data-state": state}, T.states[state] + ": ", el("b", {}, n)));
     }
     const q = (filterEl.value || "").trim().toLocaleLowerCase();
