@@ -375,6 +375,21 @@ def serve_kiosk(ctx, host, port, threads):
     serving.run(app, host, port, threads)
 
 
+@serve.command("panel")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, default=8082, show_default=True)
+@click.option("--threads", type=int, default=48, show_default=True,
+              help="Worker threads; every open board holds one for its live-update stream.")
+@click.pass_context
+def serve_panel(ctx, host, port, threads):
+    """Run the commission's panel under waitress.  Set ATTESTATION_SECRET_KEY."""
+    from web import create_app
+
+    from . import serving
+    serving.run(create_app({"DATABASE_URL": ctx.obj.get("url")}), host, port, threads,
+                probe_path="/panel/healthz")
+
+
 @main.group(cls=_Group)
 def bench():
     """Benchmarks (figures for the README, not tests)."""
@@ -394,6 +409,18 @@ def bench_kiosk(ctx, checkins, kiosks):
     if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
         raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
     run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+
+
+@bench.command("panel")
+@click.option("--candidates", type=int, default=2000, show_default=True)
+@click.option("--boards", type=int, default=50, show_default=True, help="Open live boards.")
+@click.pass_context
+def bench_panel(ctx, candidates, boards):
+    """Board render time and the delay from a check-in to N open live boards."""
+    from .bench import run_panel_bench
+    if not 1 <= candidates <= 20000 or not 1 <= boards <= 200:
+        raise click.BadParameter("1-20000 candidates, 1-200 boards")
+    run_panel_bench(ctx.obj.get("url"), candidates, boards, out=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,11 @@ from .timeutil import local_today
 
 DEMO_DIR = pathlib.Path("var/demo")
 KIOSK_PORT = int(os.environ.get("DEMO_KIOSK_PORT", "8081"))
+PANEL_PORT = int(os.environ.get("DEMO_PANEL_PORT", "8082"))
+#: Demo logins, one per role (printed at start; this database is thrown away on exit).
+USERS = [("secretary", "secretary", "Ғалия Сейітова"), ("chair", "chair", "Бақыт Омаров"),
+         ("member", "member", "Елена Ким"), ("operator", "operator", "Арман Жұмабаев"),
+         ("admin", "admin", "Техник")]
 ACTOR = audit.Actor("demo:setup", "demo")
 
 PEOPLE = [  # invented people; birth dates and serials feed iin.generate
@@ -69,6 +74,8 @@ def _build(database: dbmod.Database, port: str, fake):
                           last_name=last, first_name=first, middle_name=middle)
             people.append((last, first, value, card, qr))
         _, token = accounts.add_kiosk(s, "demo-kiosk", venue, cab.id, ACTOR)
+        for name, role, full_name in USERS:
+            accounts.add_user(s, name, role, f"demo-{name}-2026", full_name, ACTOR)
     return people, token
 
 
@@ -104,13 +111,22 @@ def main() -> None:
                       "KIOSK_IDLE_SECONDS": 90})
     threading.Thread(target=serving.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
                      name="kiosk").start()
+    from web import create_app as create_panel
+    panel = create_panel({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),
+                          "PANEL_INSECURE_COOKIES": True})  # plain HTTP on loopback, demo only
+    threading.Thread(target=serving.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
+                     name="panel").start()
     time.sleep(0.5)
 
     print(f"""
 Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
 
   Kiosk:  http://127.0.0.1:{KIOSK_PORT}/     (open it in a browser on this machine)
+  Panel:  http://127.0.0.1:{PANEL_PORT}/panel/
   API:    http://127.0.0.1:{KIOSK_PORT}/api/v1/openapi.json
+
+Panel logins (user / password):""" + "".join(f"""
+  {role:9s}  {name} / demo-{name}-2026""" for name, role, _ in USERS) + f"""
 
 Candidates on today's roster (invented people):""")
     for n, (last, first, value, _, _) in enumerate(people, 1):

@@ -16,7 +16,8 @@ from . import sdnotify
 def run(app, host: str, port: int, threads: int = 8, probe_path: str = "/healthz") -> None:
     from waitress import create_server
 
-    server = create_server(app, host=host, port=port, threads=threads, ident="attestation")
+    server = create_server(app, host=host, port=port, threads=threads, ident="attestation",
+                           connection_limit=max(100, threads * 8))
     interval = sdnotify.watchdog_interval()
     if interval:
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.effective_port}{probe_path}"

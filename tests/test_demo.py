@@ -36,9 +36,9 @@ class Terminal:
 
 
 def test_demo_starts_serves_and_stops(tmp_path):
-    port = free_port()
+    port, panel_port = free_port(), free_port()
     master, slave = os.openpty()
-    env = dict(os.environ, DEMO_KIOSK_PORT=str(port))
+    env = dict(os.environ, DEMO_KIOSK_PORT=str(port), DEMO_PANEL_PORT=str(panel_port))
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "attestation.demo"], cwd=tmp_path, env=env,
                             stdin=slave, stdout=slave, stderr=slave)
@@ -52,6 +52,9 @@ def test_demo_starts_serves_and_stops(tmp_path):
             assert r.status == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
             assert b"kiosk.js" in r.read()
+        assert "secretary / demo-secretary-2026" in text
+        with urllib.request.urlopen(f"http://127.0.0.1:{panel_port}/panel/login", timeout=10) as r:
+            assert r.status == 200 and "Вход".encode() in r.read()
         os.write(master, b"qr 2\n")
         assert "sent to the kiosk: https://digital-documents.demo/d/" in term.wait_for("scan> ")
     finally:

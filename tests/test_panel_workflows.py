@@ -275,3 +275,20 @@ def test_names_are_escaped_everywhere(venue):
         page = sec.get(url).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, url
+
+
+def test_board_sends_only_changed_rows_to_a_client_that_has_the_board(venue):
+    v = venue
+    sec = v["panel"].test_client()
+    login(sec, "secretary")
+    url = f"/panel/api/sittings/{v['site'].sitting_id}/board"
+    first = sec.get(url).get_json()
+    assert first["full"] is True and len(first["rows"]) == 6
+    same = sec.get(f"{url}?since={first['version']}").get_json()
+    assert same["full"] is False and same["changed"] == []
+    check_in(v, 3)
+    diff = sec.get(f"{url}?since={first['version']}").get_json()
+    assert diff["full"] is False and [r["id"] for r in diff["changed"]] == [entry_id(v, 3)]
+    assert diff["changed"][0]["state"] == "checked_in" and diff["counts"]["checked_in"] == 1
+    unknown = sec.get(f"{url}?since=nonsense").get_json()
+    assert unknown["full"] is True and len(unknown["rows"]) == 6

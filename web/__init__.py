@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["attestation_db"] = db
     from .live import VersionWatcher
     app.extensions["board_watcher"] = VersionWatcher(db)
+    from .board_data import BoardCache
+    app.extensions["board_cache"] = BoardCache()
 
     from kiosk.i18n import compiled_dir
     from pathlib import Path

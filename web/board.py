@@ -53,7 +53,8 @@ def sitting(sitting_id):
 def board_json(sitting_id):
     with db().read() as s:
         _sitting(s, sitting_id)
-        return jsonify(status="ok", **board_data.board(s, sitting_id))
+    cache = current_app.extensions["board_cache"]
+    return jsonify(status="ok", **cache.answer(db(), sitting_id, request.args.get("since")))
 
 
 @bp.get("/api/sittings/<int:sitting_id>/events")

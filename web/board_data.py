@@ -41,6 +41,7 @@ def return_status(cmd: LockCommand | None, assignment: Assignment, cell: Cell) -
 
 
 def board(s, sitting_id: int) -> dict:
+    current = version(s)  # first, so the rows are at least as new as the version they carry
     sitting = s.get(Sitting, sitting_id)
     rows = s.execute(select(RosterEntry, Candidate).join(Candidate)
                      .where(RosterEntry.sitting_id == sitting_id)
@@ -96,4 +97,61 @@ def board(s, sitting_id: int) -> dict:
     return {"sitting": {"id": sitting.id, "date": sitting.date.isoformat(),
                         "start": sitting.start_time.strftime("%H:%M"), "status": sitting.status,
                         "venue": sitting.venue.code},
-            "counts": counts, "total": len(out), "rows": out, "version": version(s)}
+            "counts": counts, "total": len(out), "rows": out, "version": current}
+
+
+class BoardCache:
+    """Boards built once per (sitting, version) and shared by every open board.
+
+    With 50 boards open on a 2,000-candidate sitting, building the board 50 times per
+    change would take seconds; here the first request after a change builds it (the others
+    wait for that one), and a client that says which version it holds gets only the rows
+    that changed since (``since``), which is a few hundred bytes instead of the whole list.
+    """
+
+    def __init__(self, keep: int = 16):
+        import collections
+        import threading
+        self.keep = keep
+        self._boards: "collections.OrderedDict[tuple[int, str], dict]" = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[int, threading.Lock] = {}
+
+    def _remember(self, sitting_id: int, data: dict) -> None:
+        with self._lock:
+            self._boards[(sitting_id, data["version"])] = data
+            while len(self._boards) > self.keep:
+                self._boards.popitem(last=False)
+
+    def _cached(self, sitting_id: int, ver: str):
+        with self._lock:
+            return self._boards.get((sitting_id, ver))
+
+    def current(self, db, sitting_id: int) -> dict:
+        import threading
+        with db.read() as s:
+            ver = version(s)
+        found = self._cached(sitting_id, ver)
+        if found is not None:
+            return found
+        with self._lock:
+            building = self._building.setdefault(sitting_id, threading.Lock())
+        with building:  # one build per sitting at a time; latecomers reuse its result
+            found = self._cached(sitting_id, ver)
+            if found is None:
+                with db.read() as s:
+                    found = board(s, sitting_id)
+                self._remember(sitting_id, found)
+                if found["version"] != ver:
+                    self._remember(sitting_id, dict(found, version=ver))
+        return found
+
+    def answer(self, db, sitting_id: int, since: str | None) -> dict:
+        """The whole board, or only what changed since the version the client holds."""
+        now = self.current(db, sitting_id)
+        old = self._cached(sitting_id, since) if since else None
+        if old is None or [r["id"] for r in old["rows"]] != [r["id"] for r in now["rows"]]:
+            return dict(now, full=True)
+        changed = [new for new, before in zip(now["rows"], old["rows"]) if new != before]
+        return {"full": False, "version": now["version"], "counts": now["counts"],
+                "total": now["total"], "sitting": now["sitting"], "changed": changed}

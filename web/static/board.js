@@ -83,17 +83,38 @@
                      el("td", {}, r.language ? r.language.toUpperCase() : ""), ident, cell,
                      el("td", {class: "sub"}, times.join(" · ")), el("td", {class: "no-print"}, actions(r))));
     }
+    // What staff are typing survives a re-render: keep it by row and field, put it back.
+    const typed = new Map();
+    let focused = null;
+    rowsEl.querySelectorAll("tr[data-entry] input:not([type=hidden])").forEach(inp => {
+      const key = inp.closest("tr").dataset.entry + "|" + inp.name;
+      typed.set(key, inp.type === "checkbox" ? inp.checked : inp.value);
+      if (inp === document.activeElement) focused = key;
+    });
     rowsEl.textContent = "";
     rowsEl.append(frag);
+    rowsEl.querySelectorAll("tr[data-entry] input:not([type=hidden])").forEach(inp => {
+      const key = inp.closest("tr").dataset.entry + "|" + inp.name;
+      if (!typed.has(key)) return;
+      if (inp.type === "checkbox") inp.checked = typed.get(key); else inp.value = typed.get(key);
+      if (key === focused) inp.focus();
+    });
     document.body.dataset.version = data.version;
   }
 
   async function refresh() {
     pending = null;
     try {
-      const res = await fetch(cfg.urls.board, {headers: {"Accept": "application/json"}, credentials: "same-origin"});
+      const since = data ? "?since=" + encodeURIComponent(data.version) : "";
+      const res = await fetch(cfg.urls.board + since, {headers: {"Accept": "application/json"}, credentials: "same-origin"});
       if (res.status === 401) { location.reload(); return; }
-      data = await res.json();
+      const got = await res.json();
+      if (got.full || !data) data = got;
+      else {  // only the rows that changed since the version we hold
+        const byId = new Map(got.changed.map(r => [r.id, r]));
+        data = Object.assign({}, data, {version: got.version, counts: got.counts, total: got.total,
+                                        rows: data.rows.map(r => byId.get(r.id) || r)});
+      }
       render();
     } catch (e) { /* the next event or reconnect retries */ }
   }
