@@ -168,6 +168,15 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print) -> d
     return result
 
 
+def _serve_panel(url: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    from web import create_app as create_panel
+    app = create_panel({"DATABASE_URL": url, "SECRET_KEY": "bench", "PANEL_INSECURE_COOKIES": True})
+    serve(app, host="127.0.0.1", port=port, threads=threads, connection_limit=1000,
+          _quiet=True)
+
+
 def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) -> dict:
     """Board render time with a large sitting, and the delay of a change to N open boards.
 
@@ -178,11 +187,7 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
     import http.cookiejar
     import re
 
-    from waitress import create_server
-
-    from web import create_app as create_panel
-
-    from . import checkin, transitions
+    from . import transitions
 
     tmp = None
     if url is None:
@@ -207,10 +212,23 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
     with database.read() as s:
         entries = s.execute(select(RosterEntry.id).where(RosterEntry.candidate_id.in_(target_ids))).scalars().all()
 
-    app = create_panel({"DATABASE_URL": url, "SECRET_KEY": "bench", "PANEL_INSECURE_COOKIES": True})
-    server = create_server(app, host="127.0.0.1", port=0, threads=boards + 16, connection_limit=1000)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
+    # The panel runs in its own process, as in production: the 50 simulated browsers here
+    # must not compete with it for this interpreter's lock.
+    import multiprocessing
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve_panel, args=(url, port, boards + 16), daemon=True)
+    server.start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/panel/healthz", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/panel/login").read().decode()
@@ -269,7 +287,8 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
         committed[e] = time.perf_counter()
         time.sleep(1.5)
     [t.join(timeout=60) for t in threads]
-    server.close()
+    server.terminate()
+    server.join(timeout=10)
     database.dispose()
     if tmp is not None:
         tmp.cleanup()

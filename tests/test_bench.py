@@ -16,3 +16,11 @@ def test_kiosk_bench_small_run(db_url):
 def test_locker_bench_command():
     out = CliRunner().invoke(main, ["locker", "bench", "--count", "5"]).output
     assert "8a unlock" in out and "wire time of 10 bytes at 9600 baud: 10.42 ms" in out
+
+
+def test_panel_bench_small_run(sqlite_url):
+    from attestation.bench import run_panel_bench
+    lines = []
+    result = run_panel_bench(sqlite_url, candidates=30, boards=3, out=lines.append)
+    assert result["deliveries"] == result["expected"] == 15
+    assert "shown on every board" in "\n".join(lines)

@@ -116,6 +116,7 @@ class BoardCache:
         self._boards: "collections.OrderedDict[tuple[int, str], dict]" = collections.OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[int, threading.Lock] = {}
+        self._diffs: dict[tuple[int, str, str], dict] = {}
 
     def _remember(self, sitting_id: int, data: dict) -> None:
         with self._lock:
@@ -150,8 +151,18 @@ class BoardCache:
         """The whole board, or only what changed since the version the client holds."""
         now = self.current(db, sitting_id)
         old = self._cached(sitting_id, since) if since else None
-        if old is None or [r["id"] for r in old["rows"]] != [r["id"] for r in now["rows"]]:
+        if old is None or len(old["rows"]) != len(now["rows"]) or any(
+                a["id"] != b["id"] for a, b in zip(old["rows"], now["rows"])):
             return dict(now, full=True)
-        changed = [new for new, before in zip(now["rows"], old["rows"]) if new != before]
-        return {"full": False, "version": now["version"], "counts": now["counts"],
-                "total": now["total"], "sitting": now["sitting"], "changed": changed}
+        key = (sitting_id, since, now["version"])
+        with self._lock:
+            diff = self._diffs.get(key)
+        if diff is None:  # every open board holds the same version: compute the diff once
+            changed = [new for new, before in zip(now["rows"], old["rows"]) if new != before]
+            diff = {"full": False, "version": now["version"], "counts": now["counts"],
+                    "total": now["total"], "sitting": now["sitting"], "changed": changed}
+            with self._lock:
+                self._diffs[key] = diff
+                while len(self._diffs) > self.keep * 4:
+                    self._diffs.pop(next(iter(self._diffs)))
+        return diff
