@@ -6,7 +6,11 @@ set -euo pipefail
 want=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
-if [ "${NEED_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then want+=(chromium fonts-dejavu-core); fi
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(fonts-dejavu-core)
+if [ "${NEED_BROWSER:-0}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || want+=(chromium)
+  command -v systemd-analyze >/dev/null || want+=(systemd)
+fi
 
 [ ${#want[@]} -eq 0 ] && exit 0
 
