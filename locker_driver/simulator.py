@@ -17,6 +17,7 @@ Faults (attributes, switch them at any time):
 ``bad_checksum``  corrupt the checksum of the next N replies
 ``dead``          board addresses that never answer
 ``jammed``        (board, lock) doors that stay shut when unlocked
+``delay``         seconds the board takes before it answers (a slow or hanging board)
 :meth:`force_open` a door opened with no command
 """
 
@@ -59,6 +60,7 @@ class BoardSimulator:
         self.bad_checksum = 0
         self.dead: set[int] = set()
         self.jammed: set[tuple[int, int]] = set()
+        self.delay = 0.0
         self.unlocks: list[tuple[int, int, float]] = []
         self.requests: list[bytes] = []
         self._buf = bytearray()
@@ -185,6 +187,8 @@ class _Server:
             if not data:
                 return
             bursts = self.sim.feed(data)
+            if bursts and self.sim.delay:
+                time.sleep(self.sim.delay)
             try:
                 for i, burst in enumerate(bursts):
                     if i:

@@ -77,3 +77,9 @@ def db(db_url):
     database = dbmod.Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def pg_url(request):
+    """A fresh PostgreSQL database only (for faults that only PostgreSQL has)."""
+    return _fresh_pg(request.getfixturevalue("pg_template"))
