@@ -37,7 +37,7 @@ def pg_template():
             pytest.fail("REQUIRE_POSTGRES=1 but DATABASE_URL_PG is not set")
         pytest.skip("no PostgreSQL server (DATABASE_URL_PG unset); run `make test`")
     name = f"tmpl_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = sa.engine.make_url(PG_URL).set(database=name)
