@@ -83,12 +83,15 @@ def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
     first = text.splitlines()[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = _header(next(reader))
     rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((reader.line_num, _row(header, values)))
+    try:
+        header = _header(next(reader))
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            rows.append((reader.line_num, _row(header, values)))
+    except csv.Error as exc:
+        raise RosterFileError([RowError(reader.line_num, f"the CSV is malformed: {exc}")]) from None
     return rows
 
 

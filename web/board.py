@@ -14,7 +14,7 @@ from attestation.timeutil import local_today
 
 from . import board_data, live
 from .auth import actor, requires
-from .common import db, done, failed
+from .common import db, done, failed, field
 from .texts import IDENTIFIED_BY, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
@@ -68,7 +68,7 @@ def events(sitting_id):
 @bp.post("/sittings/<int:sitting_id>/status")
 @requires("sitting.manage")
 def set_status(sitting_id):
-    status = request.form.get("status") or (request.get_json(silent=True) or {}).get("status", "")
+    status = field("status")
     back = url_for("board.sitting", sitting_id=sitting_id)
     try:
         with db().write() as s:

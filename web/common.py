@@ -19,7 +19,8 @@ def wants_json() -> bool:
 
 def field(name: str, default: str = "") -> str:
     if request.is_json:
-        value = (request.get_json(silent=True) or {}).get(name, default)
+        data = request.get_json(silent=True)
+        value = data.get(name, default) if isinstance(data, dict) else default
         return value if isinstance(value, str) else default
     return request.form.get(name, default)
 
