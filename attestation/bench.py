@@ -62,7 +62,7 @@ def _post(base, token, path, body):
         return json.loads(resp.read())
 
 
-def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print) -> dict:
+def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep: bool = False) -> dict:
     from waitress import create_server
 
     from kiosk import create_app
@@ -137,13 +137,16 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print) -> d
     while len(unlock_seen) < len(started) and time.perf_counter() < deadline:
         time.sleep(0.01)
     wall = time.perf_counter() - wall
-    stop.set()
-    agent_thread.join(timeout=5)
     server.close()
-    pty.stop()
-    database.dispose()
-    if tmp is not None:
-        tmp.cleanup()
+    if keep:
+        rig = (database, sim, stop, agent_thread, pty)
+    else:
+        stop.set()
+        agent_thread.join(timeout=5)
+        pty.stop()
+        database.dispose()
+        if tmp is not None:
+            tmp.cleanup()
 
     latencies = sorted(unlock_seen[where[n]] - t0 for n, t0 in started.items() if where[n] in unlock_seen)
     api_done.sort()
@@ -165,6 +168,8 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print) -> d
     out(f"  throughput: {result['throughput_per_s']:.1f} check-ins/s")
     if errors:
         out("  first error: " + errors[0])
+    if keep:
+        result["_rig"] = rig
     return result
 
 
@@ -309,3 +314,112 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
         f"p99 {result['delay_p99_ms']:.0f} ms, max {result['delay_max_ms']:.0f} ms "
         f"({result['deliveries']}/{result['expected']} deliveries)")
     return result
+
+
+def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> dict:
+    """Check-ins by N kiosks, then every device returned (interview done, cell opened, door
+    closed, cell free); reports both, and counts double assignments and errors (both must be 0)."""
+    from sqlalchemy import func
+
+    from . import admission, allocation, transitions
+    from .models import Assignment
+
+    tmp = None
+    if url is None:
+        tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{tmp.name}/load.db"
+    result = run_kiosk_bench(url, checkins, kiosks, out=out, keep=True)
+    database, sim, agent_stop, agent_thread, pty = result.pop("_rig")
+    sim.auto_close = 0.05  # the person takes the devices and shuts the door
+    actor = audit.Actor("bench:secretary", "bench")
+    with database.read() as s:
+        entries = s.execute(select(RosterEntry.id).where(RosterEntry.state == "checked_in")).scalars().all()
+    returns, errors, requested = [], 0, {}
+    for entry_id in entries:
+        try:
+            with database.write() as s:
+                e = s.get(RosterEntry, entry_id)
+                admission.admit(s, e, qualification_document="bench", identity_checked=True, actor=actor)
+                admission.call_in(s, e, actor)
+                admission.finish_interview(s, e, actor)
+                allocation.request_return(s, e, actor)
+            requested[entry_id] = time.perf_counter()
+        except Exception:  # counted, never hidden
+            errors += 1
+    deadline = time.perf_counter() + 120
+    pending = set(requested)
+    while pending and time.perf_counter() < deadline:
+        with database.read() as s:
+            done = s.execute(select(Assignment.roster_entry_id).where(
+                Assignment.roster_entry_id.in_(list(pending)), Assignment.released_at.is_not(None))).scalars().all()
+        now = time.perf_counter()
+        for entry_id in done:
+            returns.append(now - requested[entry_id])
+            pending.discard(entry_id)
+        time.sleep(0.02)
+    with database.read() as s:
+        doubles = sum(len(s.execute(select(col).group_by(col).having(func.count() > 1).where(
+            Assignment.released_at.is_(None))).all()) for col in (Assignment.cell_id, Assignment.roster_entry_id))
+    agent_stop.set()
+    agent_thread.join(timeout=5)
+    pty.stop()
+    database.dispose()
+    if tmp is not None:
+        tmp.cleanup()
+    returns.sort()
+    p = (lambda v, q: v[min(len(v) - 1, int(len(v) * q))] * 1000 if v else float("nan"))
+    result.update(returns=len(returns), returns_missing=len(pending), return_errors=errors,
+                  double_assignments=doubles, return_p50_ms=p(returns, .5), return_p99_ms=p(returns, .99))
+    out(f"  returns: {len(returns)} cells freed, {len(pending)} missing, {errors} errors; "
+        f"request -> cell free p50 {result['return_p50_ms']:.0f} ms, p99 {result['return_p99_ms']:.0f} ms")
+    out(f"  double assignments: {doubles}")
+    return result
+
+
+def run_services_bench(url: str | None, out=print) -> dict:
+    """Start-up time (to systemd's READY=1) and resident memory of each service."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    tmp = tempfile.TemporaryDirectory()
+    url = url or f"sqlite:///{tmp.name}/services.db"
+    dbmod.upgrade(url)
+    database = dbmod.Database(url)
+    from locker_driver.simulator import BoardSimulator, PtyServer
+    pty = PtyServer(BoardSimulator("8a", boards=(1, 2), locks=8))
+    iins, tokens, _ = _setup(database, pty.path, 16, 1)
+    database.dispose()
+    services = {
+        "kiosk": ["serve", "kiosk", "--port", "0"],
+        "panel": ["serve", "panel", "--host", "127.0.0.1", "--port", "0"],
+        "agent": ["serve", "agent", "--cabinet", "bench-cab"],
+    }
+    results = {}
+    for name, args in services.items():
+        sock_path = f"{tmp.name}/notify-{name}"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(sock_path)
+        sock.settimeout(60)
+        env = dict(os.environ, DATABASE_URL=url, NOTIFY_SOCKET=sock_path,
+                   ATTESTATION_KIOSK_TOKEN=tokens[0], ATTESTATION_SECRET_KEY="bench")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", *args], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while b"READY=1" not in sock.recv(256):
+                pass
+            ready = time.perf_counter() - t0
+            time.sleep(1.0)
+            with open(f"/proc/{proc.pid}/status") as f:
+                rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            sock.close()
+        results[name] = {"ready_s": ready, "rss_mib": rss}
+        out(f"{name:6s}: ready in {ready:.2f} s, resident memory {rss:.0f} MiB")
+    pty.stop()
+    tmp.cleanup()
+    return results

@@ -411,6 +411,28 @@ def bench_kiosk(ctx, checkins, kiosks):
     run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
 
 
+@bench.command("load")
+@click.option("--checkins", type=int, default=500, show_default=True)
+@click.option("--kiosks", type=int, default=4, show_default=True)
+@click.pass_context
+def bench_load(ctx, checkins, kiosks):
+    """N kiosks check people in, then every device is returned; double assignments must be 0."""
+    from .bench import run_load_bench
+    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
+        raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
+    result = run_load_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+    if result["double_assignments"] or result["errors"] or result["return_errors"]:
+        ctx.exit(1)
+
+
+@bench.command("services")
+@click.pass_context
+def bench_services(ctx):
+    """Start-up time and resident memory of the kiosk, panel and agent services."""
+    from .bench import run_services_bench
+    run_services_bench(ctx.obj.get("url"), out=click.echo)
+
+
 @bench.command("panel")
 @click.option("--candidates", type=int, default=2000, show_default=True)
 @click.option("--boards", type=int, default=50, show_default=True, help="Open live boards.")
