@@ -27,7 +27,21 @@ from .models import Candidate, RosterEntry, Venue
 from .timeutil import local_today
 
 ACTOR = audit.Actor("bench", "bench")
+
+
+def _pct(values: list[float], q: float) -> float:
+    """The q-quantile of sorted seconds, in milliseconds."""
+    return values[min(len(values) - 1, int(len(values) * q))] * 1000 if values else float("nan")
 LOCKS_PER_BOARD = 24
+
+
+def _stop_rig(stop, agent_thread, pty, database, tmp) -> None:
+    stop.set()
+    agent_thread.join(timeout=5)
+    pty.stop()
+    database.dispose()
+    if tmp is not None:
+        tmp.cleanup()
 
 
 def _setup(database, port: str, n: int, kiosks: int):
@@ -141,23 +155,16 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
     if keep:
         rig = (database, sim, stop, agent_thread, pty)
     else:
-        stop.set()
-        agent_thread.join(timeout=5)
-        pty.stop()
-        database.dispose()
-        if tmp is not None:
-            tmp.cleanup()
+        _stop_rig(stop, agent_thread, pty, database, tmp)
 
     latencies = sorted(unlock_seen[where[n]] - t0 for n, t0 in started.items() if where[n] in unlock_seen)
     api_done.sort()
 
-    def pct(values, p):
-        return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
     result = {
         "database": dbmod.make_engine(url).dialect.name, "kiosks": kiosks, "checkins": len(started),
         "errors": len(errors), "unlocks_missing": len(started) - len(latencies),
-        "api_p50_ms": pct(api_done, 0.5), "api_p99_ms": pct(api_done, 0.99),
-        "to_wire_p50_ms": pct(latencies, 0.5), "to_wire_p99_ms": pct(latencies, 0.99),
+        "api_p50_ms": _pct(api_done, 0.5), "api_p99_ms": _pct(api_done, 0.99),
+        "to_wire_p50_ms": _pct(latencies, 0.5), "to_wire_p99_ms": _pct(latencies, 0.99),
         "throughput_per_s": len(started) / wall if wall else 0.0,
     }
     out(f"{result['database']}: {result['checkins']} check-ins by {kiosks} kiosk(s), "
@@ -299,12 +306,10 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
         tmp.cleanup()
     delays = sorted(d for ds in results.values() for d in ds)
 
-    def pct(values, p):
-        return values[min(len(values) - 1, int(len(values) * p))] * 1000 if values else float("nan")
     result = {"candidates": candidates, "boards": boards,
-              "json_p50_ms": pct(json_times, .5), "json_p99_ms": pct(json_times, .99),
-              "page_p50_ms": pct(page_times, .5),
-              "delay_p50_ms": pct(delays, .5), "delay_p99_ms": pct(delays, .99),
+              "json_p50_ms": _pct(json_times, .5), "json_p99_ms": _pct(json_times, .99),
+              "page_p50_ms": _pct(page_times, .5),
+              "delay_p50_ms": _pct(delays, .5), "delay_p99_ms": _pct(delays, .99),
               "delay_max_ms": delays[-1] * 1000 if delays else float("nan"),
               "deliveries": len(delays), "expected": boards * len(entries)}
     out(f"{dbmod.make_engine(url).dialect.name}: sitting of {candidates} candidates, {boards} open boards")
@@ -360,16 +365,10 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
     with database.read() as s:
         doubles = sum(len(s.execute(select(col).group_by(col).having(func.count() > 1).where(
             Assignment.released_at.is_(None))).all()) for col in (Assignment.cell_id, Assignment.roster_entry_id))
-    agent_stop.set()
-    agent_thread.join(timeout=5)
-    pty.stop()
-    database.dispose()
-    if tmp is not None:
-        tmp.cleanup()
+    _stop_rig(agent_stop, agent_thread, pty, database, tmp)
     returns.sort()
-    p = (lambda v, q: v[min(len(v) - 1, int(len(v) * q))] * 1000 if v else float("nan"))
     result.update(returns=len(returns), returns_missing=len(pending), return_errors=errors,
-                  double_assignments=doubles, return_p50_ms=p(returns, .5), return_p99_ms=p(returns, .99))
+                  double_assignments=doubles, return_p50_ms=_pct(returns, .5), return_p99_ms=_pct(returns, .99))
     out(f"  returns: {len(returns)} cells freed, {len(pending)} missing, {errors} errors; "
         f"request -> cell free p50 {result['return_p50_ms']:.0f} ms, p99 {result['return_p99_ms']:.0f} ms")
     out(f"  double assignments: {doubles}")

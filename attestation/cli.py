@@ -18,6 +18,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import accounts, audit, db as dbmod, roster_import, venues
+from .cli_locker import parse_settings
 from .errors import DomainError
 
 
@@ -196,19 +197,6 @@ def cabinet():
     """Locker cabinets."""
 
 
-def _settings(pairs) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r}: write settings as key=value")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 @cabinet.command("add")
 @click.argument("name")
 @click.option("--venue", "venue_code", required=True)
@@ -230,7 +218,7 @@ def cabinet_add(ctx, name, venue_code, driver, port, door_open_when, settings, b
     start = first_board if first_board is not None else (0 if driver == "kerong" else 1)
     with _db(ctx).write() as s:
         v = venues.venue_by_code(s, venue_code)
-        cab = venues.add_cabinet(s, v, name, driver, port, _settings(settings),
+        cab = venues.add_cabinet(s, v, name, driver, port, parse_settings(settings),
                                  door_open_when == "set", _actor())
         number = 0
         for b in range(boards):
@@ -330,7 +318,7 @@ def audit_verify(ctx):
 
 # --- hardware and services -----------------------------------------------------------
 
-from .cli_locker import locker  # noqa: E402  (kept beside its siblings' registration)
+from .cli_locker import locker  # noqa: E402
 
 main.add_command(locker)
 

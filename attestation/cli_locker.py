@@ -33,7 +33,8 @@ def locker():
     """Talk to a cabinet's lock boards directly (install and diagnose), or simulate one."""
 
 
-def _settings(pairs) -> dict:
+def parse_settings(pairs) -> dict:
+    """``key=value`` options into a dict; values are JSON where they parse as JSON."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -67,7 +68,7 @@ def _open(driver, port, door_open_when, settings, verbose, boards=None):
     if verbose:
         def trace(direction, data):
             click.echo(f"{direction} {hexdump(data)}")
-    return make_driver(driver, port, _settings(settings), boards=boards,
+    return make_driver(driver, port, parse_settings(settings), boards=boards,
                        door_open_when_set=door_open_when == "set", trace=trace)
 
 

@@ -83,3 +83,13 @@ def db(db_url):
 def pg_url(request):
     """A fresh PostgreSQL database only (for faults that only PostgreSQL has)."""
     return _fresh_pg(request.getfixturevalue("pg_template"))
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright driving Debian's Chromium (see tests/browser.py); no browser download."""
+    from browser import require_chromium
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        yield p

@@ -15,18 +15,10 @@ from attestation.models import RosterEntry
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import ServerThread, launch, require_chromium, shot
+from browser import ServerThread, launch, shot
 from kiosk_site import build_site
 
 TIMEOUT = 15_000
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture

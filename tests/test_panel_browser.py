@@ -10,19 +10,11 @@ from attestation import lock_agent
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import ServerThread, launch, require_chromium, shot
+from browser import ServerThread, launch, shot
 from kiosk_site import build_site
 from panel_site import PASSWORD, add_users, panel_app
 
 TIMEOUT = 15_000
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        yield p
 
 
 @pytest.fixture
