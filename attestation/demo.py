@@ -132,6 +132,10 @@ Candidates on today's roster (invented people):""")
     for n, (last, first, value, _, _) in enumerate(people, 1):
         print(f"  {n}. {last + ' ' + first:28s} IIN {value}")
     print(f"""
+For an API client: the ID card of candidate 1 (MRZ) is
+{people[0][3]}
+and the digital-ID QR of candidate 2 reads {people[1][4]}
+
 Type an IIN on the kiosk's keypad, or "scan" a document here:
   scan> 1          the ID card (MRZ) of candidate 1     scan> qr 2   the digital-ID QR of candidate 2
   scan> bc 3       the IIN barcode of candidate 3       scan> <anything else> is sent as typed

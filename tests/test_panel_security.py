@@ -170,3 +170,9 @@ def test_open_redirect_is_refused(panel):
     r = client.post("/panel/login?next=//evil.example/", data={"username": "chair1", "password": PASSWORD,
                                                               "csrf_token": csrf})
     assert r.status_code == 302 and r.headers["Location"].startswith("/panel/")
+
+
+def test_panel_health_reports_database_and_cabinets(panel):
+    app, _, _ = panel
+    data = app.test_client().get("/panel/healthz").get_json()
+    assert data["ok"] and data["database"] and data["cabinets"] == {"cab-1": False}

@@ -19,12 +19,21 @@ def openapi():
 
 @bp.get("/panel/healthz")
 def healthz():
+    """Database reachable, and which cabinets' agents were heard from in the last 10 s."""
+    from sqlalchemy import select
+
+    from attestation.models import AgentHeartbeat, Cabinet
+    from attestation.timeutil import utcnow
     try:
         with db().read() as s:
             s.execute(text("SELECT 1"))
+            rows = s.execute(select(Cabinet.name, AgentHeartbeat.at).outerjoin(
+                AgentHeartbeat, AgentHeartbeat.cabinet_id == Cabinet.id)).all()
     except DBAPIError:
         return jsonify(ok=False, database=False, code="E-DB"), 503
-    return jsonify(ok=True, database=True)
+    now = utcnow()
+    cabinets = {name: at is not None and (now - at).total_seconds() < 10 for name, at in rows}
+    return jsonify(ok=True, database=True, cabinets=cabinets)
 
 
 @bp.get("/")
