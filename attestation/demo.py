@@ -116,7 +116,9 @@ def main() -> None:
                           "PANEL_INSECURE_COOKIES": True})  # plain HTTP on loopback, demo only
     threading.Thread(target=serving.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
                      name="panel").start()
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while agent._last_heartbeat == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the kiosk says "out of order" until the agent's first sign of life
 
     print(f"""
 Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
