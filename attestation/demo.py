@@ -79,6 +79,24 @@ def _build(database: dbmod.Database, port: str, fake):
     return people, token
 
 
+def _wait_ready(agent, urls, timeout: float = 30.0) -> None:
+    """Until the agent has given its first sign of life and both servers answer."""
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + timeout
+    while agent._last_heartbeat == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for url in urls:
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except urllib.error.HTTPError:
+                break  # it answered
+            except OSError:
+                time.sleep(0.05)
+
+
 def main() -> None:
     from locker_driver.simulator import BoardSimulator, PtyServer
 
@@ -116,9 +134,8 @@ def main() -> None:
                           "PANEL_INSECURE_COOKIES": True})  # plain HTTP on loopback, demo only
     threading.Thread(target=serving.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
                      name="panel").start()
-    deadline = time.monotonic() + 30
-    while agent._last_heartbeat == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)  # the kiosk says "out of order" until the agent's first sign of life
+    _wait_ready(agent, [f"http://127.0.0.1:{KIOSK_PORT}/healthz",
+                        f"http://127.0.0.1:{PANEL_PORT}/panel/healthz"])
 
     print(f"""
 Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
