@@ -11,8 +11,9 @@
   const TOKEN = body.dataset.token;
   const IDLE_MS = Number(body.dataset.idle) * 1000;
   const DOOR_WAIT_MS = Number(body.dataset.doorWait) * 1000;
-  const SCAN_MAX_GAP_MS = 60;    // keys closer than this belong to one scanner burst
-  const SCAN_END_MS = 150;       // a burst ends this long after its last key
+  const SCAN_MEDIAN_GAP_MS = 50; // a scanner types faster than this between keys (median)
+  const SCAN_END_MS = 300;       // a burst ends this long after an Enter (an MRZ has three)
+  const SCAN_IDLE_MS = 1000;     // ...or this long after any key
   const HEALTH_MS = 5000;
 
   let strings = {kk: {}, ru: {}};
@@ -219,7 +220,10 @@
     else if (["done", "existing", "refusal"].includes(screen)) { reset(); state.pendingScan = text; }
   }
   function finishBurst() {
-    const text = burst, fast = gaps.length >= 6 && gaps.every(g => g < SCAN_MAX_GAP_MS);
+    // The median, not every gap: a busy machine may stall one keystroke of a real scan.
+    const sorted = gaps.slice().sort((a, b) => a - b);
+    const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : Infinity;
+    const text = burst, fast = gaps.length >= 6 && median < SCAN_MEDIAN_GAP_MS;
     burst = ""; gaps = [];
     if (fast && text.replace(/\n/g, "").length >= 8) onScan(text.replace(/\n+$/, ""));
   }
@@ -233,7 +237,7 @@
     else return;
     e.preventDefault();
     clearTimeout(burstTimer);
-    burstTimer = setTimeout(finishBurst, SCAN_END_MS);
+    burstTimer = setTimeout(finishBurst, e.key === "Enter" ? SCAN_END_MS : SCAN_IDLE_MS);
   });
 
   async function pollSerialScanner(after) {
