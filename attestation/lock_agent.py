@@ -268,6 +268,7 @@ class CabinetAgent:
         if pending is not None:
             cmd = s.get(LockCommand, pending[0])
             s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=cmd.id))
+            self._audit_door(s, cell, "opened")
             self._finish(s, cmd, "done", door_opened=True)
             return
         since = utcnow() - dt.timedelta(seconds=self.forced_grace)
@@ -276,6 +277,7 @@ class CabinetAgent:
             LockCommand.sent_at >= since)).first()
         if recent is not None:
             s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=recent[0]))
+            self._audit_door(s, cell, "opened")
             return
         s.add(DoorEvent(cell_id=cell.id, kind="forced_open", detail="opened with no command"))
         s.flush()
@@ -283,8 +285,14 @@ class CabinetAgent:
         audit.append(s, self.actor, "door.forced_open", "cell", cell.id,
                      after={"cell": cell.number, "alarm": True})
 
+    def _audit_door(self, s, cell: Cell, what: str) -> None:
+        s.flush()
+        audit.append(s, self.actor, f"door.{what}", "cell", cell.id,
+                     after={"cell": cell.number, "cell_id": cell.id})
+
     def _door_closed(self, s, cell: Cell) -> None:
         s.add(DoorEvent(cell_id=cell.id, kind="closed"))
+        self._audit_door(s, cell, "closed")
         assignment = s.execute(select(Assignment).where(
             Assignment.cell_id == cell.id, Assignment.released_at.is_(None),
             Assignment.return_requested_at.is_not(None))).scalar()

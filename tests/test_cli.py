@@ -115,3 +115,18 @@ def test_audit_verify_reports_broken_link(run, db_url):
     engine.dispose()
     out = err(run("audit", "verify"), code=3)
     assert "broken at entry 1" in out
+
+
+def test_decision_lists_are_configurable(run):
+    ok(run("db", "upgrade"))
+    out = ok(run("decisions", "list"))
+    assert "assign_category" in out and "highest" in out
+    ok(run("decisions", "add-outcome", "postponed_by_commission", "--name-kk", "Кейінге қалдырылды",
+           "--name-ru", "Отложено комиссией", "--not-attested"))
+    ok(run("decisions", "add-category", "without", "--name-kk", "Санатсыз", "--name-ru", "Без категории"))
+    assert "already exists" in err(run("decisions", "add-category", "without", "--name-kk", "a",
+                                       "--name-ru", "b"))
+    ok(run("decisions", "disable", "second"))
+    out = ok(run("decisions", "list"))
+    assert "postponed_by_commission" in out and "(disabled) Вторая категория" in out
+    assert "no outcome or category" in err(run("decisions", "disable", "nope"))

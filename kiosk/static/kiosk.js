@@ -131,6 +131,7 @@
   }
 
   async function checkIn() {
+    state.cellShownAt = Date.now();
     show("opening");
     const data = await api("POST", "checkin", {session: state.session, acknowledged_stages: true,
                                                acknowledged_rules: true});
@@ -253,7 +254,17 @@
   // -- idle and health ------------------------------------------------------------------
   function poke() {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => { if (current() !== "welcome" && current() !== "out_of_order") reset(); }, IDLE_MS);
+    idleTimer = setTimeout(onIdle, IDLE_MS);
+  }
+  function onIdle() {
+    const screen = current();
+    if (screen === "welcome" || screen === "out_of_order") return;
+    // While the cell is opening or open, the door decides, not the finger: wait longer.
+    if ((screen === "opening" || screen === "cell") && Date.now() - state.cellShownAt < 2 * DOOR_WAIT_MS) {
+      idleTimer = setTimeout(onIdle, IDLE_MS);
+      return;
+    }
+    reset();
   }
   async function checkHealth() {
     const screen = current();
