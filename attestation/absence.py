@@ -44,6 +44,9 @@ def record(session: Session, entry: RosterEntry, *, reason: str | None, document
         if return_date is None:
             raise InvalidInput("a valid reason needs the return-to-work date",
                                code="return_date_required")
+        if len(document) > 300:
+            raise InvalidInput("the document reference is longer than 300 characters",
+                               code="too_long")
         event, deadline = "absent_valid", postponement_deadline(return_date)
     absence = Absence(roster_entry_id=entry.id, reason=reason, document=document.strip(),
                       return_date=return_date, deadline=deadline, recorded_by_id=recorded_by_id)

@@ -159,6 +159,8 @@ def set_cell_status(session: Session, cell: Cell, status: str, reason: str,
         raise InvalidInput("cell status is in_service, out_of_service or faulty")
     if status != "in_service" and not reason.strip():
         raise InvalidInput("say why the cell is taken out of service", code="reason_required")
+    if len(reason) > 300:
+        raise InvalidInput("the reason is longer than 300 characters", code="too_long")
     before = {"status": cell.status, "reason": cell.status_reason}
     cell.status, cell.status_reason = status, reason.strip()
     if status == "in_service":

@@ -8,7 +8,7 @@ mapping passed in, else from environment variables prefixed ``ATTESTATION_`` (e.
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from attestation.db import Database
@@ -57,6 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _error_handlers(app: Flask) -> None:
+    @app.errorhandler(DataError)
+    def bad_value(exc):
+        return jsonify(status="error", reason="bad_request", detail="a value is too long or out of range"), 400
+
     @app.errorhandler(DBAPIError)
     def database_down(exc):
         app.logger.warning("database unavailable: %s", getattr(exc, "orig", exc))

@@ -82,7 +82,7 @@ def test_whole_sitting(venue):
     e0 = entry_id(v, 0)
     # admission needs the qualification document and, after a typed IIN, the ID check
     r = post(sec, csrf_sec, f"/panel/api/entries/{e0}/admit", qualification_document="")
-    assert r.status_code == 409 and r.get_json()["reason"] == "qualification_document_required"
+    assert r.status_code == 400 and r.get_json()["reason"] == "qualification_document_required"
     r = post(sec, csrf_sec, f"/panel/api/entries/{e0}/admit", qualification_document="Сертификат № 17")
     assert r.get_json()["reason"] == "identity_check_required"
     r = post(sec, csrf_sec, f"/panel/api/entries/{e0}/admit", qualification_document="Сертификат № 17",
@@ -292,3 +292,24 @@ def test_board_sends_only_changed_rows_to_a_client_that_has_the_board(venue):
     assert diff["changed"][0]["state"] == "checked_in" and diff["counts"]["checked_in"] == 1
     unknown = sec.get(f"{url}?since=nonsense").get_json()
     assert unknown["full"] is True and len(unknown["rows"]) == 6
+
+
+def test_out_of_range_ids_and_long_texts_are_bad_input_not_outages(venue):
+    v = venue
+    chair = v["panel"].test_client()
+    csrf = login(chair, "chair")
+    assert chair.get("/panel/acts/99999999999").status_code == 404
+    check_in(v, 0)
+    e0 = entry_id(v, 0)
+    r = post(chair, csrf, f"/panel/api/entries/{e0}/violation", kind="device", description="x",
+             corrects="3000000000")
+    assert r.status_code == 400
+    op = v["panel"].test_client()
+    csrf_op = login(op, "operator")
+    r = post(op, csrf_op, "/panel/api/cells/1/force-open", reason="x" * 301)
+    assert r.status_code == 400 and r.get_json()["reason"] == "too_long"
+    sec = v["panel"].test_client()
+    csrf_sec = login(sec, "secretary")
+    r = post(sec, csrf_sec, f"/panel/api/entries/{entry_id(v, 5)}/absence", reason="vacation",
+             document="d" * 301, return_date="2027-01-01")
+    assert r.status_code == 400 and r.get_json()["reason"] == "too_long"

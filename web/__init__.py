@@ -12,8 +12,9 @@ import secrets
 
 from flask import Flask, g, jsonify, request, session
 from flask_babel import Babel
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from attestation.db import Database
 
@@ -27,6 +28,14 @@ DEFAULTS = {
     "DEADLINE_WARNING_DAYS": 14,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
 }
+
+
+class _DatabaseId(IntegerConverter):
+    """Route ids fit the database's integer columns: a larger number is simply not found."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -45,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_NAME="panel_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["PANEL_IDLE_MINUTES"]))
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = _DatabaseId
 
     db = Database(app.config["DATABASE_URL"])
     app.extensions["attestation_db"] = db
@@ -75,6 +85,11 @@ def create_app(config: dict | None = None) -> Flask:
         if request.path.startswith("/panel/") and g.get("user") is not None:
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
+
+    @app.errorhandler(DataError)
+    def bad_value(exc):
+        # A value the database cannot hold (too long, out of range): the input's fault.
+        return jsonify(status="error", reason="bad_request", detail="a value is too long or out of range"), 400
 
     @app.errorhandler(DBAPIError)
     def database_down(exc):

@@ -63,7 +63,8 @@ def _record(entry_id):
             entry = _load_entry(s, entry_id)
             corrects = None
             if field("corrects"):
-                corrects = s.get(ViolationAct, int(field("corrects"))) if field("corrects").isdigit() else None
+                ref = field("corrects")
+                corrects = s.get(ViolationAct, int(ref)) if ref.isdigit() and int(ref) < 2**31 else None
                 if corrects is None:
                     raise InvalidInput("unknown act", code="wrong_candidate")
             act = violations.draw_up(s, entry, kind=field("kind"), description=field("description"),
@@ -72,7 +73,7 @@ def _record(entry_id):
                                      actor=actor(), corrects=corrects)
             act_id, label = act.id, act.label
     except DomainError as exc:
-        return failed(exc, back, status=400 if isinstance(exc, InvalidInput) else 409)
+        return failed(exc, back)
     if wants_json():
         return done(_("Act No. %(number)s is drawn up.", number=label), back, act={"id": act_id, "number": label})
     done(_("Act No. %(number)s is drawn up; the candidate is removed.", number=label), back)

@@ -62,7 +62,7 @@ def _cell_action(cell_id, fn, message):
         with db().write() as s:
             fn(s, s.get(Cell, cell_id))
     except DomainError as exc:
-        return failed(exc, back, status=400)
+        return failed(exc, back)
     return done(message, back)
 
 

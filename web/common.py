@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, jsonify, redirect, request
 
-from attestation.errors import DomainError
+from attestation.errors import DomainError, InvalidInput
 
 from .texts import error_text
 
@@ -32,7 +32,10 @@ def done(message: str, back: str, **data):
     return redirect(back)
 
 
-def failed(exc: DomainError, back: str, status: int = 409):
+def failed(exc: DomainError, back: str, status: int | None = None):
+    """400 for input the rules reject, 409 for an action the candidate's state forbids."""
+    if status is None:
+        status = 400 if isinstance(exc, InvalidInput) else 409
     message = error_text(exc.code)
     if wants_json():
         return jsonify(status="error", reason=exc.code, message=message), status

@@ -15,7 +15,7 @@ def _action(summary, fields=None, required=()):
         "parameters": [{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         "requestBody": {"required": False, "content": {"application/json": {"schema": body}}},
         "responses": {"200": {"description": "Done", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PanelOk"}}}},
-                      "400": {"description": "Bad input or CSRF token missing"},
+                      "400": {"description": "Bad input (a rule rejects a value) or CSRF token missing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PanelError"}}}},
                       "401": {"description": "Not signed in"}, "403": {"description": "Role not allowed"},
                       "409": {"description": "Not allowed in the candidate's state", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PanelError"}}}}}}}
 

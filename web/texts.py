@@ -48,6 +48,7 @@ ERRORS = {
     "not_found": _l("Not found."),
     "illegal_transition": _l("This action is not possible in the candidate's current state."),
     "wrong_candidate": _l("A correction must concern the same candidate."),
+    "too_long": _l("The text is too long."),
 }
 
 
