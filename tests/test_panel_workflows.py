@@ -119,6 +119,17 @@ def test_whole_sitting(venue):
     book = load_workbook(io.BytesIO(sec.get(f"/panel/sittings/{sid}/protocol.xlsx").data))
     values = [c for row in book.active.iter_rows(values_only=True) for c in row]
     assert "Первая категория" in values
+    # the attestation file (point 8): the qualification document is part of it
+    file_kk = sec.get(f"/panel/entries/{e0}/file?lang=kk").get_data(as_text=True)
+    assert "АТТЕСТАТТАУ ІСІ" in file_kk and "Сертификат № 17" in file_kk
+    assert "Кәсіптік біліктілікті тану туралы құжат" in file_kk and "Бірінші санат" in file_kk
+    file_ru = sec.get(f"/panel/entries/{e0}/file?lang=ru").get_data(as_text=True)
+    assert "АТТЕСТАЦИОННОЕ ДЕЛО" in file_ru and "казахский" in file_ru.lower()
+    assert "Удостоверение личности проверено сотрудником" in file_ru
+    assert sec.get("/panel/entries/99999/file").status_code == 404
+    member = v["panel"].test_client()
+    login(member, "member")
+    assert member.get(f"/panel/entries/{e0}/file").status_code == 403
 
 
 def test_violation_act_removes_and_prints(venue):
@@ -198,6 +209,8 @@ def test_absences_and_deadlines(venue):
     assert data["counts"]["absent_invalid"] == 1
     csv_text = sec.get(f"/panel/sittings/{v['site'].sitting_id}/protocol.csv").get_data(as_text=True)
     assert "Не аттестован(а) (неявка без уважительной причины)" in csv_text
+    file_ru = sec.get(f"/panel/entries/{e5}/file?lang=ru").get_data(as_text=True)
+    assert "Лист нетрудоспособности № 88" in file_ru and "аттестация не позднее 29.02.2028" in file_ru
     assert "Перенесено: Временная нетрудоспособность (больничный лист), до 29.02.2028" in csv_text
 
 

@@ -70,9 +70,11 @@ def create_app(config: dict | None = None) -> Flask:
     Babel(app, locale_selector=lambda: session.get("lang") or
           request.accept_languages.best_match(["ru", "kk"]) or "ru")
 
-    from . import acts, actions, audit_view, auth, board, cabinets, meta, protocol, roster
+    from . import (acts, actions, attestation_file, audit_view, auth, board, cabinets, meta,
+                   protocol, roster)
     auth.init_app(app)
-    for module in (auth, board, actions, acts, cabinets, protocol, roster, audit_view, meta):
+    for module in (auth, board, actions, acts, cabinets, protocol, attestation_file, roster,
+                   audit_view, meta):
         app.register_blueprint(module.bp)
 
     @app.after_request

@@ -48,6 +48,7 @@
       box.append(actionForm(r.id, "return-devices", L.return));
     }
     if (cfg.can.print) for (const a of r.acts) box.append(el("a", {class: "button", href: cfg.urls.act + a.id}, L.act + " " + a.number));
+    if (cfg.can.file) box.append(el("a", {class: "button", href: cfg.urls.entry + r.id + "/file"}, L.file));
     return box;
   }
 
