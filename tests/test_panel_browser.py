@@ -83,7 +83,7 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     assert panel.inner_text('.count[data-state="checked_in"] b') == "1"
     assert panel.get_attribute("body", "data-version") != version
     row = panel.locator('tr[data-state="checked_in"]')
-    assert "KK" in row.inner_text() and "№1" in row.inner_text()
+    assert "Казахский" in row.inner_text() and "№1" in row.inner_text()
     assert row.locator(".badge.warn").count() == 1  # typed IIN: check the ID
     shot(panel, "panel", "ru", "02-board-after-check-in")
     print(f"board updated {elapsed:.2f} s after the kiosk's last tap")
@@ -94,6 +94,11 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     row.locator("button.primary").click()
     panel.wait_for_selector('tr[data-state="admitted"]')
     shot(panel, "panel", "ru", "03-board-admitted")
+    # the attestation file from the board, with the document just confirmed
+    panel.locator('tr[data-state="admitted"] a[href$="/file"]').click()
+    panel.wait_for_selector("article.document")
+    assert "Сертификат № 5" in panel.inner_text("article.document")
+    shot(panel, "panel", "ru", "04-attestation-file")
 
 
 def test_record_a_violation_and_print_the_act(rig):

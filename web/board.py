@@ -44,7 +44,8 @@ def sitting(sitting_id):
     with db().read() as s:
         st = _sitting(s, sitting_id)
     texts = {"states": {k: str(v) for k, v in STATES.items()},
-             "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()}}
+             "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
+             "languages": {"kk": _("Kazakh"), "ru": _("Russian")}}
     return render_template("board.html", sitting=st, texts=texts)
 
 

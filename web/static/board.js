@@ -81,7 +81,7 @@
       if (t.interviewed_at) times.push(L.finished + " " + t.interviewed_at);
       if (t.removed_at) times.push(L.removed + " " + t.removed_at);
       frag.append(el("tr", {"data-entry": r.id, "data-state": r.state}, who, state,
-                     el("td", {}, r.language ? r.language.toUpperCase() : ""), ident, cell,
+                     el("td", {"data-language": r.language || ""}, r.language ? T.languages[r.language] : ""), ident, cell,
                      el("td", {class: "sub"}, times.join(" · ")), el("td", {class: "no-print"}, actions(r))));
     }
     // What staff are typing survives a re-render: keep it by row and field, put it back.
