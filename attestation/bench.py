@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import queue
-import statistics
 import tempfile
 import threading
 import time
@@ -326,7 +325,7 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
     closed, cell free); reports both, and counts double assignments and errors (both must be 0)."""
     from sqlalchemy import func
 
-    from . import admission, allocation, transitions
+    from . import admission, allocation
     from .models import Assignment
 
     tmp = None

@@ -145,7 +145,7 @@ Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
   API:    http://127.0.0.1:{KIOSK_PORT}/api/v1/openapi.json
 
 Panel logins (user / password):""" + "".join(f"""
-  {role:9s}  {name} / demo-{name}-2026""" for name, role, _ in USERS) + f"""
+  {role:9s}  {name} / demo-{name}-2026""" for name, role, _ in USERS) + """
 
 Candidates on today's roster (invented people):""")
     for n, (last, first, value, _, _) in enumerate(people, 1):

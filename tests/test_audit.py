@@ -5,7 +5,7 @@ from sqlalchemy.exc import DBAPIError
 from attestation import audit, venues
 from attestation.models import AuditEntry
 
-from factories import ACTOR, setup_venue
+from factories import setup_venue
 
 
 def _fill(db):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from attestation import audit, identification, iin, mrz, roster_import
+from attestation import audit, identification, mrz, roster_import
 from attestation.checkin import Refused
 from attestation.models import Assignment
 from kiosk import create_app as kiosk_app

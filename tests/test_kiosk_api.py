@@ -6,13 +6,12 @@ import time
 import pytest
 from sqlalchemy import select
 
-from attestation import lock_agent, venues
+from attestation import lock_agent
 from attestation.fake_digital_id import FakeDigitalDocuments
-from attestation.models import (Assignment, KioskSession, LockCommand, RosterEntry, Sitting)
+from attestation.models import (Assignment, LockCommand, RosterEntry, Sitting)
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
-from factories import ACTOR
 from kiosk_site import build_site
 
 

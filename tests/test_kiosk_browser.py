@@ -130,7 +130,7 @@ def test_whole_flow_typed_iin(kiosk, lang):
 
 
 def test_scanner_bursts_mrz_barcode_and_qr(kiosk):
-    page, site, sim, fake = kiosk["page"], kiosk["site"], kiosk["sim"], kiosk["fake"]
+    page, site, fake = kiosk["page"], kiosk["site"], kiosk["fake"]
     page.goto(kiosk["url"])
     screen(page, "welcome")
     # a card scanned before choosing the language is kept, then used
@@ -163,7 +163,7 @@ def test_scanner_bursts_mrz_barcode_and_qr(kiosk):
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 def test_refusal_screens(kiosk, lang):
-    page, site, sim, fake = kiosk["page"], kiosk["site"], kiosk["sim"], kiosk["fake"]
+    page, site, fake = kiosk["page"], kiosk["site"], kiosk["fake"]
     from factories import make_iin
     page.goto(kiosk["url"])
 

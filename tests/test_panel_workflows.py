@@ -280,10 +280,10 @@ def test_names_are_escaped_everywhere(venue):
         entry = s.get(RosterEntry, entry_id(v, 0))
         entry.candidate.last_name = evil
     sec = v["panel"].test_client()
-    csrf = login(sec, "secretary")
+    login(sec, "secretary")
     data = sec.get(f"/panel/api/sittings/{v['site'].sitting_id}/board").get_json()
     assert any(r["name"].startswith(evil) for r in data["rows"])  # JSON carries it as data
-    for url in (f"/panel/search?q=Әбенова", f"/panel/sittings/{v['site'].sitting_id}/protocol",
+    for url in ("/panel/search?q=Әбенова", f"/panel/sittings/{v['site'].sitting_id}/protocol",
                 f"/panel/sittings/{v['site'].sitting_id}/absences"):
         page = sec.get(url).get_data(as_text=True)
         assert "<script>alert(1)</script>" not in page

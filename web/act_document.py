@@ -16,7 +16,7 @@ FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
 
 
 def act_texts(act, lang: str) -> dict:
-    entry, person, sitting = act.roster_entry, act.roster_entry.candidate, act.roster_entry.sitting
+    person, sitting = act.roster_entry.candidate, act.roster_entry.sitting
     venue = sitting.venue
     with force_locale(lang):
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from attestation.timeutil import LOCAL_TZ, local, utcnow
 
 from .act_document import act_pdf, act_texts
 from .auth import actor, requires
-from .common import db, done, failed, field, wants_json
+from .common import db, document_lang, done, failed, field, wants_json
 from .texts import VIOLATION_KINDS
 
 bp = Blueprint("acts", __name__, url_prefix="/panel")
@@ -99,21 +99,12 @@ def _act(s, act_id):
     return act
 
 
-def _lang(act) -> str:
-    """The language asked for; else the candidate's attestation language; else the user's."""
-    from flask import session
-    for lang in (request.args.get("lang"), act.roster_entry.language, session.get("lang")):
-        if lang in ("kk", "ru"):
-            return lang
-    return "ru"
-
-
 @bp.get("/acts/<int:act_id>")
 @requires("violation.print")
 def act_page(act_id):
     with db().read() as s:
         act = _act(s, act_id)
-        texts = act_texts(act, _lang(act))
+        texts = act_texts(act, document_lang(act.roster_entry.language))
         corrections = s.execute(select(ViolationAct).where(ViolationAct.corrects_id == act_id)).scalars().all()
         corrections = [(c.id, c.label) for c in corrections]
     return render_template("act.html", act_id=act_id, doc=texts, corrections=corrections)
@@ -124,7 +115,7 @@ def act_page(act_id):
 def act_pdf_view(act_id):
     with db().read() as s:
         act = _act(s, act_id)
-        lang = _lang(act)
+        lang = document_lang(act.roster_entry.language)
         texts = act_texts(act, lang)
         name = f"act-{act.number}-{act.year}-{lang}.pdf"
     return Response(act_pdf(texts), mimetype="application/pdf",

@@ -10,7 +10,7 @@ only; every fact on it was audited when it was recorded.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
@@ -19,7 +19,7 @@ from attestation.models import (Absence, Assignment, Category, Decision, Outcome
 from attestation.timeutil import local
 
 from .auth import requires
-from .common import db
+from .common import db, document_lang
 from .texts import ABSENCE_REASONS, IDENTIFIED_BY, STATES, VIOLATION_KINDS
 
 bp = Blueprint("attestation_file", __name__, url_prefix="/panel")
@@ -87,12 +87,11 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
 @bp.get("/entries/<int:entry_id>/file")
 @requires("protocol.export")
 def attestation_file(entry_id):
-    lang = request.args.get("lang", "ru")
-    lang = lang if lang in ("kk", "ru") else "ru"
     with db().read() as s:
         entry = s.get(RosterEntry, entry_id)
         if entry is None:
             abort(404)
+        lang = document_lang(entry.language)
         rows = file_rows(s, entry, lang)
     with force_locale(lang):
         title = _("ATTESTATION FILE of a social worker")

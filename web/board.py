@@ -12,7 +12,7 @@ from attestation.errors import DomainError
 from attestation.models import Candidate, RosterEntry, Sitting
 from attestation.timeutil import local_today
 
-from . import board_data, live
+from . import live
 from .auth import actor, requires
 from .common import db, done, failed, field
 from .texts import IDENTIFIED_BY, STATES

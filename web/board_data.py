@@ -46,7 +46,6 @@ def board(s, sitting_id: int) -> dict:
     rows = s.execute(select(RosterEntry, Candidate).join(Candidate)
                      .where(RosterEntry.sitting_id == sitting_id)
                      .order_by(Candidate.last_name, Candidate.first_name)).all()
-    ids = [e.id for e, _ in rows]
     assignments = {}
     for a, cell, cab in s.execute(select(Assignment, Cell, Cabinet).join(Cell, Assignment.cell_id == Cell.id)
                                   .join(Cabinet).join(RosterEntry)

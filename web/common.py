@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, request
+from flask import current_app, flash, jsonify, redirect, request, session
 
 from attestation.errors import DomainError, InvalidInput
 
@@ -23,6 +23,15 @@ def field(name: str, default: str = "") -> str:
         value = data.get(name, default) if isinstance(data, dict) else default
         return value if isinstance(value, str) else default
     return request.form.get(name, default)
+
+
+def document_lang(*preferred: str | None) -> str:
+    """The language of a printed document: ``?lang=``, else ``preferred`` in order (the
+    candidate's attestation language, say), else the signed-in user's, else Russian."""
+    for lang in (request.args.get("lang"), *preferred, session.get("lang")):
+        if lang in ("kk", "ru"):
+            return lang
+    return "ru"
 
 
 def done(message: str, back: str, **data):

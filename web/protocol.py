@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from attestation.models import (Absence, Category, Decision, Outcome, RosterEntr
                                 ViolationAct)
 
 from .auth import requires
-from .common import db
+from .common import db, document_lang
 from .texts import ABSENCE_REASONS, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
@@ -56,11 +56,6 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
     return rows
 
 
-def _lang():
-    lang = request.args.get("lang", "ru")
-    return lang if lang in ("kk", "ru") else "ru"
-
-
 def _sitting(s, sitting_id):
     sitting = s.get(Sitting, sitting_id)
     if sitting is None:
@@ -78,7 +73,7 @@ def columns(lang):
 @bp.get("/sittings/<int:sitting_id>/protocol")
 @requires("protocol.export")
 def protocol(sitting_id):
-    lang = _lang()
+    lang = document_lang()
     with db().read() as s:
         sitting = _sitting(s, sitting_id)
         rows = protocol_rows(s, sitting_id, lang)
@@ -101,7 +96,7 @@ def _table(sitting_id, lang):
 @bp.get("/sittings/<int:sitting_id>/protocol.csv")
 @requires("protocol.export")
 def protocol_csv(sitting_id):
-    lang = _lang()
+    lang = document_lang()
     head, body = _table(sitting_id, lang)
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -122,7 +117,7 @@ def _safe(value):
 def protocol_xlsx(sitting_id):
     from openpyxl import Workbook
 
-    lang = _lang()
+    lang = document_lang()
     head, body = _table(sitting_id, lang)
     book = Workbook()
     sheet = book.active
