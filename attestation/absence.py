@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput
+from .errors import InvalidInput, check_length
 from .models import ABSENCE_REASONS, Absence, RosterEntry
 
 
@@ -44,9 +44,7 @@ def record(session: Session, entry: RosterEntry, *, reason: str | None, document
         if return_date is None:
             raise InvalidInput("a valid reason needs the return-to-work date",
                                code="return_date_required")
-        if len(document) > 300:
-            raise InvalidInput("the document reference is longer than 300 characters",
-                               code="too_long")
+        check_length(document, "the document reference")
         event, deadline = "absent_valid", postponement_deadline(return_date)
     absence = Absence(roster_entry_id=entry.id, reason=reason, document=document.strip(),
                       return_date=return_date, deadline=deadline, recorded_by_id=recorded_by_id)

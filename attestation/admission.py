@@ -10,14 +10,14 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput
+from .errors import InvalidInput, check_length
 from .models import RosterEntry
 from .timeutil import utcnow
 
 
 def admit(session: Session, entry: RosterEntry, *, qualification_document: str,
           identity_checked: bool, actor: audit.Actor) -> RosterEntry:
-    document = (qualification_document or "").strip()
+    document = check_length((qualification_document or "").strip(), "the document reference")
     if not document:
         raise InvalidInput("record the professional-qualification document (kind and number)",
                            code="qualification_document_required")
@@ -26,7 +26,7 @@ def admit(session: Session, entry: RosterEntry, *, qualification_document: str,
                            "document first", code="identity_check_required")
     now = utcnow()
     return transitions.apply(session, entry, "admit", actor, at=now,
-                             qualification_document=document[:300],
+                             qualification_document=document,
                              documents_confirmed_at=now,
                              identity_checked_at=now if entry.identity_to_check else None)
 

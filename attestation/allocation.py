@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import DomainError, InvalidInput, NoFreeCell
+from .errors import DomainError, NoFreeCell, check_length
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
 
@@ -45,8 +45,7 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
                  assignment: Assignment | None = None, reason: str = "",
                  sitting_id: int | None = None) -> LockCommand:
     """Put an unlock in the cabinet agent's outbox (nothing touches hardware here)."""
-    if len(reason) > 300:
-        raise InvalidInput("the reason is longer than 300 characters", code="too_long")
+    check_length(reason, "the reason")
     command = LockCommand(cabinet_id=cell.cabinet_id, cell_id=cell.id, purpose=purpose,
                           assignment_id=assignment.id if assignment else None,
                           reason=reason, requested_by=actor.name, requested_at=utcnow())

@@ -47,3 +47,14 @@ class Conflict(DomainError):
     """Someone else changed the same thing at the same moment; try again."""
 
     code = "conflict"
+
+
+#: The longest free text (a reason, a document reference) a column holds.
+TEXT_LIMIT = 300
+
+
+def check_length(text: str, what: str, limit: int = TEXT_LIMIT) -> str:
+    """Refuse, rather than cut, a text its column cannot hold: nothing is silently lost."""
+    if len(text) > limit:
+        raise InvalidInput(f"{what} is longer than {limit} characters", code="too_long")
+    return text

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, check_length
 from .models import DRIVERS, SITTING_STATUSES, Cabinet, Cell, Sitting, Venue
 
 #: Point 4 of the rule: an interview, then the commission's protocol decision.
@@ -159,8 +159,7 @@ def set_cell_status(session: Session, cell: Cell, status: str, reason: str,
         raise InvalidInput("cell status is in_service, out_of_service or faulty")
     if status != "in_service" and not reason.strip():
         raise InvalidInput("say why the cell is taken out of service", code="reason_required")
-    if len(reason) > 300:
-        raise InvalidInput("the reason is longer than 300 characters", code="too_long")
+    check_length(reason, "the reason")
     before = {"status": cell.status, "reason": cell.status_reason}
     cell.status, cell.status_reason = status, reason.strip()
     if status == "in_service":

@@ -326,3 +326,8 @@ def test_out_of_range_ids_and_long_texts_are_bad_input_not_outages(venue):
     r = post(sec, csrf_sec, f"/panel/api/entries/{entry_id(v, 5)}/absence", reason="vacation",
              document="d" * 301, return_date="2027-01-01")
     assert r.status_code == 400 and r.get_json()["reason"] == "too_long"
+    check_in(v, 1)
+    r = post(sec, csrf_sec, f"/panel/api/entries/{entry_id(v, 1)}/admit",
+             qualification_document="Д" * 301, identity_checked="1")
+    assert r.status_code == 400 and r.get_json()["reason"] == "too_long"
+    assert board_row(sec, v, 1)[0]["state"] == "checked_in"
