@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import select
 import shutil
 import signal
 import sys
@@ -97,6 +98,27 @@ def _wait_ready(agent, urls, timeout: float = 30.0) -> None:
                 time.sleep(0.05)
 
 
+def _typed_lines(prompt: str):
+    """What is typed at the prompt, a line at a time.
+
+    A select() with a 0.5 s timeout rather than input(): a Ctrl-C that lands between the
+    prompt being printed and input() starting to wait (or on another thread) would leave
+    input() asleep until the next key press; here it is seen within half a second.  With
+    no terminal nothing is ever typed, and the loop only waits for Ctrl-C or SIGTERM."""
+    interactive = sys.stdin.isatty()
+    while True:
+        if not interactive:
+            time.sleep(0.5)
+            continue
+        print(prompt, end="", flush=True)
+        while not select.select([sys.stdin], [], [], 0.5)[0]:
+            pass
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        yield line.rstrip("\n")
+
+
 def main() -> None:
     from locker_driver.simulator import BoardSimulator, PtyServer
 
@@ -162,8 +184,7 @@ Doors of the simulated cabinet close by themselves 8 s after they open.
 Ctrl-C stops everything.
 """)
     try:
-        while True:
-            line = input("scan> ") if sys.stdin.isatty() else (time.sleep(3600) or "")
+        for line in _typed_lines("scan> "):
             words = line.split()
             payload = line
             if len(words) in (1, 2) and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
