@@ -20,7 +20,7 @@ from attestation.timeutil import local
 
 from .auth import requires
 from .common import db, document_lang
-from .texts import ABSENCE_REASONS, IDENTIFIED_BY, STATES, VIOLATION_KINDS
+from .texts import ABSENCE_REASONS, IDENTIFIED_BY, LANGUAGES, STATES, VIOLATION_KINDS
 
 bp = Blueprint("attestation_file", __name__, url_prefix="/panel")
 
@@ -46,7 +46,7 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
                            f"{sitting.start_time:%H:%M}"),
             (_("State"), str(STATES[entry.state])),
             (_("Language of the attestation"),
-             {"kk": _("Kazakh"), "ru": _("Russian")}.get(entry.language or "", "—")),
+             str(LANGUAGES.get(entry.language or "", "—"))),
             (_("Identified by"), str(IDENTIFIED_BY[entry.identified_by]) if entry.identified_by else "—"),
             (_("Checked in"), _when(entry.checked_in_at)),
             (_("Stage plan acknowledged"), _when(entry.stages_acknowledged_at)),

@@ -15,7 +15,7 @@ from attestation.timeutil import local_today
 from . import live
 from .auth import actor, requires
 from .common import db, done, failed, field
-from .texts import IDENTIFIED_BY, STATES
+from .texts import IDENTIFIED_BY, LANGUAGES, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
 
@@ -45,7 +45,7 @@ def sitting(sitting_id):
         st = _sitting(s, sitting_id)
     texts = {"states": {k: str(v) for k, v in STATES.items()},
              "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
-             "languages": {"kk": _("Kazakh"), "ru": _("Russian")}}
+             "languages": {k: str(v) for k, v in LANGUAGES.items()}}
     return render_template("board.html", sitting=st, texts=texts)
 
 

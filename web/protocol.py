@@ -14,7 +14,7 @@ from attestation.models import (Absence, Category, Decision, Outcome, RosterEntr
 
 from .auth import requires
 from .common import db, document_lang
-from .texts import ABSENCE_REASONS, STATES
+from .texts import ABSENCE_REASONS, LANGUAGES, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
 
@@ -51,7 +51,7 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
                 result = str(STATES[e.state])
             rows.append({"name": p.full_name, "iin": p.iin, "organization": p.organization,
                          "position": p.position,
-                         "language": {"kk": _("Kazakh"), "ru": _("Russian")}.get(e.language or "", ""),
+                         "language": str(LANGUAGES.get(e.language or "", "")),
                          "result": result, "category": category, "note": note})
     return rows
 

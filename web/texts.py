@@ -8,6 +8,8 @@ STATES = {
     "decided": _l("Decided"), "removed": _l("Removed"),
     "absent_valid": _l("Absent, valid reason"), "absent_invalid": _l("Absent, no valid reason"),
 }
+#: The attestation language a candidate chose at the kiosk (point 7).
+LANGUAGES = {"kk": _l("Kazakh"), "ru": _l("Russian")}
 IDENTIFIED_BY = {"iin": _l("typed IIN"), "mrz": _l("ID card"), "barcode": _l("ID card barcode"),
                  "digital_id": _l("digital ID")}
 ABSENCE_REASONS = {
