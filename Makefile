@@ -20,7 +20,7 @@ test: test-deps $(VENV)/.installed
 	tools/run-tests.sh
 
 demo: system-deps $(VENV)/.installed
-	$(PY) -m attestation.demo
+	$(PY) -m demo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache test-artifacts

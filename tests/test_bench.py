@@ -2,8 +2,8 @@
 
 from click.testing import CliRunner
 
-from attestation.bench import run_kiosk_bench
-from attestation.cli import main
+from bench import run_kiosk_bench
+from kioskctl import main
 
 
 def test_kiosk_bench_small_run(db_url):
@@ -19,7 +19,7 @@ def test_locker_bench_command():
 
 
 def test_panel_bench_small_run(sqlite_url):
-    from attestation.bench import run_panel_bench
+    from bench import run_panel_bench
     lines = []
     result = run_panel_bench(sqlite_url, candidates=30, boards=3, out=lines.append)
     assert result["deliveries"] == result["expected"] == 15
@@ -27,14 +27,14 @@ def test_panel_bench_small_run(sqlite_url):
 
 
 def test_load_bench_counts_no_double_assignment(db_url):
-    from attestation.bench import run_load_bench
+    from bench import run_load_bench
     result = run_load_bench(db_url, checkins=10, kiosks=2, out=lambda *_: None)
     assert result["double_assignments"] == 0 and result["errors"] == 0
     assert result["returns"] == 10 and result["returns_missing"] == 0
 
 
 def test_services_bench_reports_each_service(sqlite_url):
-    from attestation.bench import run_services_bench
+    from bench import run_services_bench
     result = run_services_bench(sqlite_url, out=lambda *_: None)
     assert set(result) == {"kiosk", "panel", "agent"}
     assert all(r["rss_mib"] > 10 for r in result.values())

@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from attestation.cli import main
+from kioskctl import main
 from attestation.timeutil import local_today
 
 from factories import people
@@ -35,7 +35,7 @@ def err(result, code=2):
 
 
 def test_help_lists_commands():
-    out = subprocess.run([sys.executable, "-m", "attestation.cli", "--help"],
+    out = subprocess.run([sys.executable, "-m", "kioskctl", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for name in ("db", "venue", "sitting", "roster", "cabinet", "cell", "user", "kiosk", "audit"):
         assert f"  {name} " in out

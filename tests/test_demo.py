@@ -40,7 +40,7 @@ def test_demo_starts_serves_and_stops(tmp_path):
     master, slave = os.openpty()
     env = dict(os.environ, DEMO_KIOSK_PORT=str(port), DEMO_PANEL_PORT=str(panel_port))
     env.pop("DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "attestation.demo"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "demo"], cwd=tmp_path, env=env,
                             stdin=slave, stdout=slave, stderr=slave)
     try:
         term = Terminal(master)

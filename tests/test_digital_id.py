@@ -4,7 +4,7 @@ import pytest
 
 from attestation.digital_id import (DigitalDocumentsClient, DocumentNotFound, NotIdentityDocument,
                                     ServiceDown, same_name)
-from attestation.fake_digital_id import FakeDigitalDocuments
+from fake_services.digital_id import FakeDigitalDocuments
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import json
 import pytest
 from sqlalchemy import event, func, select, text
 
-from attestation import allocation, audit, lock_agent
+from attestation import allocation, audit
+from agent import CabinetAgent
 from attestation.models import Assignment, Cell, LockCommand, RosterEntry
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
@@ -53,7 +54,7 @@ def api(base, token, path, body):
 
 def start_kiosk(db_url, token, port):
     env = dict(os.environ, DATABASE_URL=db_url, ATTESTATION_KIOSK_TOKEN=token)
-    proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", "serve", "kiosk", "--port",
+    proc = subprocess.Popen([sys.executable, "-m", "kioskctl", "serve", "kiosk", "--port",
                              str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_http(f"http://127.0.0.1:{port}/healthz")
     return proc
@@ -93,7 +94,7 @@ def test_kiosk_killed_between_assignment_and_unlock(db, db_url):
         finally:
             kiosk.send_signal(signal.SIGTERM)
             kiosk.wait(timeout=10)
-        agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.02)
+        agent = CabinetAgent(db, "cab-1", poll_interval=0.02)
         agent.start()
         run_agent_until(agent, lambda: sim.unlocks)
         for _ in range(20):
@@ -115,7 +116,7 @@ def test_agent_killed_mid_command_does_not_pulse_twice(db, db_url):
             cell = s.execute(select(Cell).where(Cell.number == 2)).scalar()
             cmd_id = allocation.queue_unlock(s, cell, "force", ACTOR, reason="test").id
         env = dict(os.environ, DATABASE_URL=db_url)
-        proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", "serve", "agent", "--cabinet", "cab-1"],
+        proc = subprocess.Popen([sys.executable, "-m", "kioskctl", "serve", "agent", "--cabinet", "cab-1"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -127,7 +128,7 @@ def test_agent_killed_mid_command_does_not_pulse_twice(db, db_url):
         proc.wait()
         assert sim.unlocks and sim.is_open(1, 2)
         sim.delay = 0.0
-        agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.02)
+        agent = CabinetAgent(db, "cab-1", poll_interval=0.02)
         agent.start()
         for _ in range(10):
             agent.step()
@@ -142,7 +143,7 @@ def test_adapter_unplugged_and_plugged_back(db, tmp_path):
     pty = PtyServer(sim, link=str(tmp_path / "ttyRS485"))
     try:
         build_site(db, pty.path, cells=4, candidates=1, kiosks=1)
-        agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0.2, max_attempts=5)
+        agent = CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0.2, max_attempts=5)
         agent.start()
         pty.unplug()
         with db.write() as s:
@@ -171,7 +172,7 @@ def test_dead_board_on_a_shared_bus(db):
     with PtyServer(sim) as pty:
         build_site(db, pty.path, cells=16, candidates=1, kiosks=1)
         sim.dead.add(2)
-        agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0, max_attempts=2)
+        agent = CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0, max_attempts=2)
         agent.start()
         assert agent.board_errors[1] is None and "no reply" in agent.board_errors[2]
         with db.write() as s:

@@ -6,8 +6,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from attestation import lock_agent
-from attestation.fake_digital_id import FakeDigitalDocuments
+from agent import CabinetAgent
+from fake_services.digital_id import FakeDigitalDocuments
 from attestation.models import (Assignment, LockCommand, RosterEntry, Sitting)
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
@@ -69,7 +69,7 @@ def test_full_flow_by_typed_iin(rig):
         assert entry.stages_acknowledged_at < entry.rules_acknowledged_at
 
     # the agent opens the cell, the door is seen open, then closed
-    agent = lock_agent.CabinetAgent(site.db, "cab-1", poll_interval=0.02)
+    agent = CabinetAgent(site.db, "cab-1", poll_interval=0.02)
     agent.start()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -200,7 +200,7 @@ def test_lock_fault_is_reported(rig):
     t = site.tokens[0]
     data = identify(client, t, site.people[0]["iin"], "ru")
     checkin(client, t, data["session"])
-    agent = lock_agent.CabinetAgent(site.db, "cab-1", retry_delay=0, max_attempts=2)
+    agent = CabinetAgent(site.db, "cab-1", retry_delay=0, max_attempts=2)
     agent.start()
     for _ in range(10):
         agent.step()
@@ -265,7 +265,7 @@ def test_health_follows_the_agent(rig):
     site, client, _, _ = rig
     t = site.tokens[0]
     assert call(client, t, "GET", "health").get_json()["code"] == "E-CAB"
-    agent = lock_agent.CabinetAgent(site.db, "cab-1")
+    agent = CabinetAgent(site.db, "cab-1")
     agent.start()
     data = call(client, t, "GET", "health").get_json()
     assert data["ok"] and data["database"] and data["cabinet"]

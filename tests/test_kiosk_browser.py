@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from attestation import lock_agent
-from attestation.fake_digital_id import FakeDigitalDocuments
+from agent import CabinetAgent, cabinet_agent
+from fake_services.digital_id import FakeDigitalDocuments
 from attestation.models import RosterEntry
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
@@ -33,7 +33,7 @@ def kiosk(playwright, sqlite_url):
                       "DIGITAL_ID_URL": fake.url, "DIGITAL_ID_KEY": "k",
                       "KIOSK_IDLE_SECONDS": 60})
     server = ServerThread(app)
-    agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
+    agent = CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
     stop = threading.Event()
     agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     agent_thread.start()
@@ -261,7 +261,7 @@ def test_out_of_order_and_recovery(kiosk):
         beat = s.execute(select(AgentHeartbeat)).scalar()
         beat.at = beat.at - dt.timedelta(minutes=5)
     # the agent's next heartbeat repairs it; stop that by freezing the heartbeat interval
-    lock_agent.HEARTBEAT_INTERVAL = 3600
+    cabinet_agent.HEARTBEAT_INTERVAL = 3600
     try:
         with kiosk["db"].write() as s:
             beat = s.execute(select(AgentHeartbeat)).scalar()
@@ -275,4 +275,4 @@ def test_out_of_order_and_recovery(kiosk):
             s.execute(select(AgentHeartbeat)).scalar().at = utcnow()
         screen(page, "welcome")
     finally:
-        lock_agent.HEARTBEAT_INTERVAL = 2.0
+        cabinet_agent.HEARTBEAT_INTERVAL = 2.0

@@ -6,7 +6,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from attestation import allocation, audit, checkin, lock_agent
+from attestation import allocation, audit, checkin
+from agent import CabinetAgent
 from attestation.models import (Assignment, AuditEntry, Cell, DoorEvent, LockCommand,
                                 RosterEntry)
 from attestation.timeutil import utcnow
@@ -29,7 +30,7 @@ def make_agent(db, **kw):
     kw.setdefault("jam_timeout", 0.5)
     kw.setdefault("retry_delay", 0.0)
     kw.setdefault("poll_interval", 0.02)
-    return lock_agent.CabinetAgent(db, "cab-1", **kw)
+    return CabinetAgent(db, "cab-1", **kw)
 
 
 def run_until(agent, predicate, timeout=5.0):

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from attestation.cli import main
+from kioskctl import main
 from locker_driver.simulator import BoardSimulator, PtyServer
 
 
@@ -80,7 +80,7 @@ def test_unopenable_port_and_bad_settings():
 
 
 def test_simulate_prints_a_path_drivers_can_open(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", "locker", "simulate",
+    proc = subprocess.Popen([sys.executable, "-m", "kioskctl", "locker", "simulate",
                              "--protocol", "kerong", "--boards", "2", "--locks", "16"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -115,7 +115,7 @@ def test_serve_agent_executes_queued_unlock(sqlite_url, tmp_path):
         cell = session.execute(select(Cell).where(Cell.number == 2)).scalar()
         cmd_id = allocation.queue_unlock(session, cell, "force", ACTOR, reason="test").id
     env = dict(os.environ, DATABASE_URL=sqlite_url)
-    proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", "serve", "agent",
+    proc = subprocess.Popen([sys.executable, "-m", "kioskctl", "serve", "agent",
                              "--cabinet", "cab-1"], env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15
@@ -130,7 +130,7 @@ def test_serve_agent_executes_queued_unlock(sqlite_url, tmp_path):
         proc.wait(timeout=10)
         server.stop()
         db.dispose()
-    r = subprocess.run([sys.executable, "-m", "attestation.cli", "serve", "agent", "--cabinet",
+    r = subprocess.run([sys.executable, "-m", "kioskctl", "serve", "agent", "--cabinet",
                         "nope"], env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "no cabinet named 'nope'" in r.stderr
     assert "Traceback" not in r.stderr

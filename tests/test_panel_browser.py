@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from attestation import lock_agent
+from agent import CabinetAgent
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
@@ -29,7 +29,7 @@ def rig(playwright, sqlite_url):
     panel = panel_app(sqlite_url)
     ks, ps = ServerThread(kiosk), ServerThread(panel)
     stop = threading.Event()
-    agent = lock_agent.CabinetAgent(db, "cab-1", poll_interval=0.05)
+    agent = CabinetAgent(db, "cab-1", poll_interval=0.05)
     t = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     t.start()
     browser = launch(playwright)

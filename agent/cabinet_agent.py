@@ -32,13 +32,20 @@ import time
 
 from sqlalchemy import select
 
+from attestation import allocation, audit
+from attestation.db import Database
+from attestation.models import (
+    AgentHeartbeat,
+    Assignment,
+    Cabinet,
+    Cell,
+    DoorEvent,
+    LockCommand,
+)
+from attestation.timeutil import utcnow
 from locker_driver import LockerError
 from locker_driver.factory import make_driver
-
-from . import allocation, audit, sdnotify
-from .db import Database
-from .models import AgentHeartbeat, Assignment, Cabinet, Cell, DoorEvent, LockCommand
-from .timeutil import utcnow
+from serving import sdnotify
 
 log = logging.getLogger(__name__)
 

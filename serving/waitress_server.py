@@ -10,12 +10,12 @@ import threading
 import urllib.error
 import urllib.request
 
+from waitress import create_server
+
 from . import sdnotify
 
 
 def run(app, host: str, port: int, threads: int = 8, probe_path: str = "/healthz") -> None:
-    from waitress import create_server
-
     server = create_server(app, host=host, port=port, threads=threads, ident="attestation",
                            connection_limit=max(100, threads * 8))
     interval = sdnotify.watchdog_interval()

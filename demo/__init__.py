@@ -21,10 +21,20 @@ import sys
 import threading
 import time
 import tty
+import urllib.error
+import urllib.request
 
-from . import accounts, audit, db as dbmod, iin, lock_agent, mrz, venues
-from .models import Candidate, RosterEntry
-from .timeutil import local_today
+from kiosk import create_app
+from locker_driver.simulator import BoardSimulator, PtyServer
+from web import create_app as create_panel
+
+from agent import CabinetAgent
+from attestation import accounts, audit, iin, mrz, venues
+from attestation import db as dbmod
+from attestation.models import Candidate, RosterEntry
+from attestation.timeutil import local_today
+from fake_services.digital_id import FakeDigitalDocuments
+from serving import waitress_server
 
 DEMO_DIR = pathlib.Path("var/demo")
 KIOSK_PORT = int(os.environ.get("DEMO_KIOSK_PORT", "8081"))
@@ -82,8 +92,6 @@ def _build(database: dbmod.Database, port: str, fake):
 
 def _wait_ready(agent, urls, timeout: float = 30.0) -> None:
     """Until the agent has given its first sign of life and both servers answer."""
-    import urllib.error
-    import urllib.request
     deadline = time.monotonic() + timeout
     while agent._last_heartbeat == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -120,11 +128,6 @@ def _typed_lines(prompt: str):
 
 
 def main() -> None:
-    from locker_driver.simulator import BoardSimulator, PtyServer
-
-    from .fake_digital_id import FakeDigitalDocuments
-    from . import serving
-
     if os.environ.get("ATTESTATION_ENV", "").lower() == "production":
         sys.exit("the demo refuses to run with ATTESTATION_ENV=production")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
@@ -142,19 +145,17 @@ def main() -> None:
     scanner_master, scanner_slave = os.openpty()
     tty.setraw(scanner_slave)
     stop = threading.Event()
-    agent = lock_agent.CabinetAgent(database, "demo-cab")
+    agent = CabinetAgent(database, "demo-cab")
     threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
 
-    from kiosk import create_app
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
                       "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave),
                       "KIOSK_IDLE_SECONDS": 90})
-    threading.Thread(target=serving.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
+    threading.Thread(target=waitress_server.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
                      name="kiosk").start()
-    from web import create_app as create_panel
     panel = create_panel({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),
                           "PANEL_INSECURE_COOKIES": True})  # plain HTTP on loopback, demo only
-    threading.Thread(target=serving.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
+    threading.Thread(target=waitress_server.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
                      name="panel").start()
     _wait_ready(agent, [f"http://127.0.0.1:{KIOSK_PORT}/healthz",
                         f"http://127.0.0.1:{PANEL_PORT}/panel/healthz"])
@@ -204,7 +205,3 @@ Ctrl-C stops everything.
         fake.stop()
         pty.stop()
         database.dispose()
-
-
-if __name__ == "__main__":
-    main()

@@ -11,19 +11,33 @@ like the kiosk page, each kiosk waits for its cell to open before taking the nex
 from __future__ import annotations
 
 import datetime as dt
+import http.cookiejar
 import json
+import multiprocessing
+import os
 import queue
+import re
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from waitress import create_server, serve
 
-from . import accounts, audit, db as dbmod, iin, lock_agent, venues
-from .models import Candidate, RosterEntry, Venue
-from .timeutil import local_today
+from kiosk import create_app
+from locker_driver.simulator import BoardSimulator, PtyServer
+from web import create_app as create_panel
+
+from agent import CabinetAgent
+from attestation import accounts, admission, allocation, audit, iin, transitions, venues
+from attestation import db as dbmod
+from attestation.models import Assignment, Candidate, RosterEntry, Venue
+from attestation.timeutil import local_today
 
 ACTOR = audit.Actor("bench", "bench")
 
@@ -76,11 +90,6 @@ def _post(base, token, path, body):
 
 
 def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep: bool = False) -> dict:
-    from waitress import create_server
-
-    from kiosk import create_app
-    from locker_driver.simulator import BoardSimulator, PtyServer
-
     tmp = None
     if url is None:
         tmp = tempfile.TemporaryDirectory()
@@ -104,7 +113,7 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"
     stop = threading.Event()
-    agent = lock_agent.CabinetAgent(database, "bench-cab", poll_interval=1.0, command_interval=0.005)
+    agent = CabinetAgent(database, "bench-cab", poll_interval=1.0, command_interval=0.005)
     agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     agent_thread.start()
     while getattr(agent, "cabinet_id", None) is None:
@@ -180,9 +189,6 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
 
 
 def _serve_panel(url: str, port: int, threads: int) -> None:
-    from waitress import serve
-
-    from web import create_app as create_panel
     app = create_panel({"DATABASE_URL": url, "SECRET_KEY": "bench", "PANEL_INSECURE_COOKIES": True})
     serve(app, host="127.0.0.1", port=port, threads=threads, connection_limit=1000,
           _quiet=True)
@@ -195,10 +201,7 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
     on ``change`` fetches the board JSON; the delay is from the check-in's commit to the
     moment that client holds a board showing it.
     """
-    import http.cookiejar
-    import re
 
-    from . import transitions
 
     tmp = None
     if url is None:
@@ -225,8 +228,6 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
 
     # The panel runs in its own process, as in production: the 50 simulated browsers here
     # must not compete with it for this interpreter's lock.
-    import multiprocessing
-    import socket
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -323,10 +324,7 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
 def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> dict:
     """Check-ins by N kiosks, then every device returned (interview done, cell opened, door
     closed, cell free); reports both, and counts double assignments and errors (both must be 0)."""
-    from sqlalchemy import func
 
-    from . import admission, allocation
-    from .models import Assignment
 
     tmp = None
     if url is None:
@@ -376,16 +374,11 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
 
 def run_services_bench(url: str | None, out=print) -> dict:
     """Start-up time (to systemd's READY=1) and resident memory of each service."""
-    import os
-    import socket
-    import subprocess
-    import sys
 
     tmp = tempfile.TemporaryDirectory()
     url = url or f"sqlite:///{tmp.name}/services.db"
     dbmod.upgrade(url)
     database = dbmod.Database(url)
-    from locker_driver.simulator import BoardSimulator, PtyServer
     pty = PtyServer(BoardSimulator("8a", boards=(1, 2), locks=8))
     iins, tokens, _ = _setup(database, pty.path, 16, 1)
     database.dispose()
@@ -403,7 +396,7 @@ def run_services_bench(url: str | None, out=print) -> dict:
         env = dict(os.environ, DATABASE_URL=url, NOTIFY_SOCKET=sock_path,
                    ATTESTATION_KIOSK_TOKEN=tokens[0], ATTESTATION_SECRET_KEY="bench")
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "attestation.cli", *args], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "kioskctl", *args], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while b"READY=1" not in sock.recv(256):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import statistics
 import threading
@@ -11,40 +10,19 @@ import time
 import click
 
 from locker_driver import ConfigError, LockerError
+from locker_driver import protocol_8a as p8a
+from locker_driver import protocol_kerong as pk
 from locker_driver.factory import make_driver
 from locker_driver.framing import hexdump
 from locker_driver.serial_bus import line_time
+from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
+
+from .base import Group, main, parse_settings
 
 
-class _LockerGroup(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
-        except LockerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
-
-
-@click.group(cls=_LockerGroup)
+@main.group(cls=Group)
 def locker():
     """Talk to a cabinet's lock boards directly (install and diagnose), or simulate one."""
-
-
-def parse_settings(pairs) -> dict:
-    """``key=value`` options into a dict; values are JSON where they parse as JSON."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{pair!r}: write settings as key=value")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def driver_options(fn):
@@ -146,7 +124,6 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
               show_default=True, help="How the simulated sensors are wired.")
 def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when):
     """Run a simulated cabinet and print the device path (or URL) to connect to."""
-    from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
 
     start = (0 if protocol == "kerong" else 1) if first_board is None else first_board
     try:
@@ -177,8 +154,6 @@ def locker_bench(protocol, count):
     Prints p50/p99 next to the line time of the bytes at the protocol's baud rate: the
     physical limit of a real bus.
     """
-    from locker_driver import protocol_8a as p8a, protocol_kerong as pk
-    from locker_driver.simulator import BoardSimulator, PtyServer
 
     board = 0 if protocol == "kerong" else 1
     kind = "kerong" if protocol == "kerong" else "rs485-8a"

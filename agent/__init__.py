@@ -1,0 +1,9 @@
+"""The cabinet agent: the one bridge between the database and ``locker_driver``.
+
+It executes the unlocks queued in the database for its cabinet and watches the doors;
+see :mod:`agent.cabinet_agent`.
+"""
+
+from .cabinet_agent import CabinetAgent, serve
+
+__all__ = ["CabinetAgent", "serve"]

@@ -1,0 +1,25 @@
+"""``kioskctl``: the technician's and secretary's command line, one module per command group.
+
+Every command exits 0 on success; on bad input it prints one line starting with
+``error:`` and exits 2 (1 for an unreachable database or a lock board that did not
+answer); it never shows a traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+# Importing a command module registers its group on ``main``.
+from . import (  # noqa: F401
+               audit_commands,
+               bench_commands,
+               cabinets,
+               db_commands,
+               decisions,
+               locker,
+               roster,
+               serve,
+               sittings,
+               users,
+)
+from .base import main
+
+__all__ = ["main"]

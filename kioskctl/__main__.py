@@ -1,0 +1,3 @@
+from kioskctl import main
+
+main()

@@ -1,0 +1,60 @@
+"""``kioskctl bench``: the benchmarks behind the README's figures."""
+
+from __future__ import annotations
+
+import click
+
+import bench as benchmarks
+
+from .base import Group, main
+
+
+@main.group(cls=Group)
+def bench():
+    """Benchmarks (figures for the README, not tests)."""
+
+
+@bench.command("kiosk")
+@click.option("--checkins", type=int, default=500, show_default=True)
+@click.option("--kiosks", type=int, default=1, show_default=True, help="Concurrent kiosks.")
+@click.pass_context
+def bench_kiosk(ctx, checkins, kiosks):
+    """Identify -> unlock frame on the simulator's wire, p50/p99, and throughput.
+
+    Uses a temporary SQLite file unless --database-url / DATABASE_URL names an empty
+    database.
+    """
+    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
+        raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
+    benchmarks.run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+
+
+@bench.command("load")
+@click.option("--checkins", type=int, default=500, show_default=True)
+@click.option("--kiosks", type=int, default=4, show_default=True)
+@click.pass_context
+def bench_load(ctx, checkins, kiosks):
+    """N kiosks check people in, then every device is returned; double assignments must be 0."""
+    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
+        raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
+    result = benchmarks.run_load_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+    if result["double_assignments"] or result["errors"] or result["return_errors"]:
+        ctx.exit(1)
+
+
+@bench.command("services")
+@click.pass_context
+def bench_services(ctx):
+    """Start-up time and resident memory of the kiosk, panel and agent services."""
+    benchmarks.run_services_bench(ctx.obj.get("url"), out=click.echo)
+
+
+@bench.command("panel")
+@click.option("--candidates", type=int, default=2000, show_default=True)
+@click.option("--boards", type=int, default=50, show_default=True, help="Open live boards.")
+@click.pass_context
+def bench_panel(ctx, candidates, boards):
+    """Board render time and the delay from a check-in to N open live boards."""
+    if not 1 <= candidates <= 20000 or not 1 <= boards <= 200:
+        raise click.BadParameter("1-20000 candidates, 1-200 boards")
+    benchmarks.run_panel_bench(ctx.obj.get("url"), candidates, boards, out=click.echo)

@@ -1,0 +1,65 @@
+"""``kioskctl cabinet`` and ``kioskctl cell``: locker cabinets and their cells."""
+
+from __future__ import annotations
+
+import click
+
+from attestation import venues
+
+from .base import Group, actor, database, main, parse_settings
+
+
+@main.group(cls=Group)
+def cabinet():
+    """Locker cabinets."""
+
+
+@cabinet.command("add")
+@click.argument("name")
+@click.option("--venue", "venue_code", required=True)
+@click.option("--driver", type=click.Choice(["rs485-8a", "kerong", "gpio"]), required=True)
+@click.option("--port", default="", help="Serial device or pyserial URL (RS485 drivers).")
+@click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
+              show_default=True, help="Sensor polarity: which status bit value means open.")
+@click.option("--setting", "settings", multiple=True, help="Driver setting key=value.")
+@click.option("--boards", type=int, default=0, help="Also add cells: this many boards...")
+@click.option("--locks", type=int, default=0, help="...of this many locks each.")
+@click.option("--first-board", type=int, default=None,
+              help="Address of the first board (default 1 for 8A, 0 for Kerong).")
+@click.pass_context
+def cabinet_add(ctx, name, venue_code, driver, port, door_open_when, settings, boards,
+                locks, first_board):
+    """Add a cabinet (and, with --boards/--locks, its cells numbered from 1)."""
+    if (boards > 0) != (locks > 0) or boards < 0 or locks < 0 or locks > 48:
+        raise click.BadParameter("--boards and --locks go together (locks 1-48)")
+    start = first_board if first_board is not None else (0 if driver == "kerong" else 1)
+    with database(ctx).write() as s:
+        v = venues.venue_by_code(s, venue_code)
+        cab = venues.add_cabinet(s, v, name, driver, port, parse_settings(settings),
+                                 door_open_when == "set", actor())
+        number = 0
+        for b in range(boards):
+            for lock in range(1, locks + 1):
+                number += 1
+                venues.add_cell(s, cab, number, start + b, lock, True, actor())
+        click.echo(f"cabinet {cab.name} added (id {cab.id}) with {number} cells")
+
+
+@main.group(cls=Group)
+def cell():
+    """Cells of a cabinet."""
+
+
+@cell.command("add")
+@click.option("--cabinet", "cabinet_name", required=True)
+@click.option("--number", type=int, required=True, help="Number on the door.")
+@click.option("--board", type=int, required=True, help="Board address (DIP switches).")
+@click.option("--lock", type=int, required=True, help="Lock channel on the board, from 1.")
+@click.option("--no-sensor", is_flag=True, help="The door has no sensor wired.")
+@click.pass_context
+def cell_add(ctx, cabinet_name, number, board, lock, no_sensor):
+    """Add one cell to a cabinet."""
+    with database(ctx).write() as s:
+        cab = venues.cabinet_by_name(s, cabinet_name)
+        c = venues.add_cell(s, cab, number, board, lock, not no_sensor, actor())
+        click.echo(f"cell {c.number} added to {cab.name} (board {c.board}, lock {c.lock})")

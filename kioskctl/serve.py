@@ -1,0 +1,61 @@
+"""``kioskctl serve``: run the kiosk, the panel and the cabinet agent."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from agent import cabinet_agent
+from attestation.errors import DomainError
+from kiosk import create_app as create_kiosk
+from serving import waitress_server
+from web import create_app as create_panel
+
+from .base import Group, database, main
+
+
+@main.group(cls=Group)
+def serve():
+    """Run the system's services."""
+
+
+@serve.command("agent")
+@click.option("--cabinet", "cabinets", multiple=True, required=True,
+              help="Name of a cabinet this Pi owns; repeat for several (one thread each).")
+@click.option("--jam-timeout", type=float, default=5.0, show_default=True,
+              help="Seconds a door may take to open after an unlock before it is a jam.")
+@click.pass_context
+def serve_agent(ctx, cabinets, jam_timeout):
+    """Run the cabinet agent: execute queued unlocks, watch the doors."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cabinet_agent.serve(database(ctx), list(cabinets), jam_timeout=jam_timeout)
+    except LookupError as exc:
+        raise DomainError(str(exc.args[0])) from None
+
+
+@serve.command("kiosk")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Listen address (the page and its token are served to local clients only).")
+@click.option("--port", type=int, default=8081, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
+@click.pass_context
+def serve_kiosk(ctx, host, port, threads):
+    """Run the kiosk app under waitress.  Settings: ATTESTATION_KIOSK_TOKEN and friends."""
+    app = create_kiosk({"DATABASE_URL": ctx.obj.get("url")})
+    if not app.config.get("KIOSK_TOKEN"):
+        raise DomainError("set ATTESTATION_KIOSK_TOKEN to this kiosk's token (kioskctl kiosk add)")
+    waitress_server.run(app, host, port, threads)
+
+
+@serve.command("panel")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, default=8082, show_default=True)
+@click.option("--threads", type=int, default=48, show_default=True,
+              help="Worker threads; every open board holds one for its live-update stream.")
+@click.pass_context
+def serve_panel(ctx, host, port, threads):
+    """Run the commission's panel under waitress.  Set ATTESTATION_SECRET_KEY."""
+    waitress_server.run(create_panel({"DATABASE_URL": ctx.obj.get("url")}), host, port, threads,
+                probe_path="/panel/healthz")
