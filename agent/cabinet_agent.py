@@ -33,6 +33,7 @@ import time
 from sqlalchemy import select
 
 from attestation import allocation, audit
+from attestation.cabinet_state import HEARTBEAT_INTERVAL
 from attestation.db import Database
 from attestation.models import (
     AgentHeartbeat,
@@ -43,15 +44,14 @@ from attestation.models import (
     LockCommand,
 )
 from attestation.timeutil import utcnow
+from attestation.vocabulary import (CellStatus, CommandPurpose, CommandStatus, DoorEventKind,
+                                    DoorState)
 from locker_driver import LockerError
-from locker_driver.factory import make_driver
+from locker_driver.registry import make_driver
 from serving import sdnotify
 
 log = logging.getLogger(__name__)
 
-#: Seconds between the agent's heartbeats; a cabinet whose last one is older than
-#: three of these is reported unreachable.
-HEARTBEAT_INTERVAL = 2.0
 
 
 class CabinetAgent:
@@ -103,13 +103,13 @@ class CabinetAgent:
     def _recover_sent(self) -> None:
         with self.db.write() as s:
             stuck = s.execute(select(LockCommand).where(
-                LockCommand.cabinet_id == self.cabinet_id, LockCommand.status == "sent")).scalars().all()
+                LockCommand.cabinet_id == self.cabinet_id, LockCommand.status == CommandStatus.SENT)).scalars().all()
             for cmd in stuck:
                 cell = s.get(Cell, cmd.cell_id)
-                if cell.has_sensor and cell.door == "open":
-                    self._finish(s, cmd, "done", door_opened=True)
+                if cell.has_sensor and cell.door == DoorState.OPEN:
+                    self._finish(s, cmd, CommandStatus.DONE, door_opened=True)
                 else:
-                    self._finish(s, cmd, "failed", error="interrupted: the agent stopped after "
+                    self._finish(s, cmd, CommandStatus.FAILED, error="interrupted: the agent stopped after "
                                  "sending this unlock; not repeated automatically")
 
     # -- the loop ------------------------------------------------------------------------
@@ -162,14 +162,14 @@ class CabinetAgent:
         now = time.monotonic()
         with self.db.write() as s:
             query = (select(LockCommand).where(LockCommand.cabinet_id == self.cabinet_id,
-                                               LockCommand.status == "requested")
+                                               LockCommand.status == CommandStatus.REQUESTED)
                      .order_by(LockCommand.id))
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             for cmd in s.execute(query).scalars():
                 if self.not_before.get(cmd.id, 0) > now:
                     continue
-                cmd.status = "sent"
+                cmd.status = CommandStatus.SENT
                 cmd.attempts += 1
                 cmd.sent_at = utcnow()
                 return cmd.id, cmd.cell_id, cmd.attempts
@@ -191,7 +191,7 @@ class CabinetAgent:
             self._poll_doors([board])  # only this board: the others keep their own pace
         else:
             with self.db.write() as s:
-                self._finish(s, s.get(LockCommand, cmd_id), "done")
+                self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.DONE)
 
     def _attempt_failed(self, cmd_id: int, attempts: int, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
@@ -199,12 +199,12 @@ class CabinetAgent:
             cmd = s.get(LockCommand, cmd_id)
             cmd.error = error
             if attempts < self.max_attempts:
-                cmd.status = "requested"
+                cmd.status = CommandStatus.REQUESTED
                 self.not_before[cmd_id] = time.monotonic() + self.retry_delay * attempts
                 audit.append(s, self.actor, "lock.retry", "lock_command", cmd.id,
                              after={"attempts": attempts, "error": error})
             else:
-                self._finish(s, cmd, "failed", error=error)
+                self._finish(s, cmd, CommandStatus.FAILED, error=error)
 
     def _finish(self, s, cmd: LockCommand, status: str, *, error: str = "",
                 door_opened: bool = False) -> None:
@@ -215,17 +215,17 @@ class CabinetAgent:
         if door_opened:
             cmd.door_opened_at = cmd.finished_at
         cell = s.get(Cell, cmd.cell_id)
-        if status == "done":
+        if status == CommandStatus.DONE:
             cell.consecutive_failures = 0
         else:
             cell.consecutive_failures += 1
-            if cell.consecutive_failures >= self.faulty_after and cell.status == "in_service":
-                cell.status = "faulty"
+            if cell.consecutive_failures >= self.faulty_after and cell.status == CellStatus.IN_SERVICE:
+                cell.status = CellStatus.FAULTY
                 cell.status_reason = f"{cell.consecutive_failures} failed unlocks: {error}"[:300]
                 s.flush()
                 audit.append(s, self.actor, "cell.faulty", "cell", cell.id,
-                             before={"status": "in_service"},
-                             after={"status": "faulty", "reason": cell.status_reason})
+                             before={"status": CellStatus.IN_SERVICE},
+                             after={"status": CellStatus.FAULTY, "reason": cell.status_reason})
         self.not_before.pop(cmd.id, None)
         s.flush()
         audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd.id,
@@ -257,36 +257,36 @@ class CabinetAgent:
         with self.db.write() as s:
             cells = s.execute(select(Cell).where(Cell.id.in_(list(readings)))).scalars().all()
             for cell in cells:
-                new = "open" if readings[cell.id] else "closed"
+                new = DoorState.OPEN if readings[cell.id] else DoorState.CLOSED
                 old, changed = cell.door, new != cell.door
                 self._door_cache[cell.id] = readings[cell.id]
                 if changed:
                     cell.door, cell.door_changed_at = new, utcnow()
-                if initial or old == "unknown" and cell.id not in self.pending:
+                if initial or old == DoorState.UNKNOWN and cell.id not in self.pending:
                     continue
                 # A pending unlock of a door that was already open is done, not a jam.
-                if new == "open" and (changed or cell.id in self.pending):
+                if new == DoorState.OPEN and (changed or cell.id in self.pending):
                     self._door_opened(s, cell)
-                elif changed and new == "closed":
+                elif changed and new == DoorState.CLOSED:
                     self._door_closed(s, cell)
 
     def _door_opened(self, s, cell: Cell) -> None:
         pending = self.pending.pop(cell.id, None)
         if pending is not None:
             cmd = s.get(LockCommand, pending[0])
-            s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=cmd.id))
-            self._audit_door(s, cell, "opened")
-            self._finish(s, cmd, "done", door_opened=True)
+            s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.OPENED, command_id=cmd.id))
+            self._audit_door(s, cell, DoorEventKind.OPENED)
+            self._finish(s, cmd, CommandStatus.DONE, door_opened=True)
             return
         since = utcnow() - dt.timedelta(seconds=self.forced_grace)
         recent = s.execute(select(LockCommand.id).where(
-            LockCommand.cell_id == cell.id, LockCommand.status.in_(("sent", "done")),
+            LockCommand.cell_id == cell.id, LockCommand.status.in_((CommandStatus.SENT, CommandStatus.DONE)),
             LockCommand.sent_at >= since)).first()
         if recent is not None:
-            s.add(DoorEvent(cell_id=cell.id, kind="opened", command_id=recent[0]))
-            self._audit_door(s, cell, "opened")
+            s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.OPENED, command_id=recent[0]))
+            self._audit_door(s, cell, DoorEventKind.OPENED)
             return
-        s.add(DoorEvent(cell_id=cell.id, kind="forced_open", detail="opened with no command"))
+        s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.FORCED_OPEN, detail="opened with no command"))
         s.flush()
         log.warning("cell %s of %s opened with no command", cell.number, self.cabinet_name)
         audit.append(s, self.actor, "door.forced_open", "cell", cell.id,
@@ -298,14 +298,14 @@ class CabinetAgent:
                      after={"cell": cell.number, "cell_id": cell.id})
 
     def _door_closed(self, s, cell: Cell) -> None:
-        s.add(DoorEvent(cell_id=cell.id, kind="closed"))
-        self._audit_door(s, cell, "closed")
+        s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.CLOSED))
+        self._audit_door(s, cell, DoorEventKind.CLOSED)
         assignment = s.execute(select(Assignment).where(
             Assignment.cell_id == cell.id, Assignment.released_at.is_(None),
             Assignment.return_requested_at.is_not(None))).scalar()
         if assignment is not None:
             opened = s.execute(select(LockCommand.id).where(
-                LockCommand.assignment_id == assignment.id, LockCommand.purpose == "return",
+                LockCommand.assignment_id == assignment.id, LockCommand.purpose == CommandPurpose.RETURN,
                 LockCommand.door_opened_at.is_not(None))).first()
             if opened is not None:
                 allocation.release(s, assignment, self.actor)
@@ -317,9 +317,9 @@ class CabinetAgent:
                 continue
             del self.pending[cell_id]
             with self.db.write() as s:
-                s.add(DoorEvent(cell_id=cell_id, kind="jammed", command_id=cmd_id,
+                s.add(DoorEvent(cell_id=cell_id, kind=DoorEventKind.JAMMED, command_id=cmd_id,
                                 detail="unlock accepted, door never opened"))
-                self._finish(s, s.get(LockCommand, cmd_id), "failed",
+                self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.FAILED,
                              error=f"jammed: the board accepted the unlock but the door did not "
                                    f"open within {self.jam_timeout:g} s")
 

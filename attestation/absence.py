@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from . import audit, transitions
 from .errors import InvalidInput, check_length
-from .models import ABSENCE_REASONS, Absence, RosterEntry
+from .models import Absence, RosterEntry
+from .vocabulary import AbsenceReason, values
 
 
 def add_one_month(day: dt.date) -> dt.date:
@@ -35,9 +36,9 @@ def record(session: Session, entry: RosterEntry, *, reason: str | None, document
     if reason is None:
         event, deadline = "absent_invalid", None
     else:
-        if reason not in ABSENCE_REASONS:
+        if reason not in values(AbsenceReason):
             raise InvalidInput(f"unknown absence reason {reason!r}; valid reasons: "
-                               + ", ".join(ABSENCE_REASONS), code="invalid_reason")
+                               + ", ".join(AbsenceReason), code="invalid_reason")
         if not document.strip():
             raise InvalidInput("a valid reason needs its supporting document",
                                code="document_required")

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import InvalidInput
-from .models import ROLES, KioskDevice, User, Venue
+from .models import KioskDevice, User, Venue
+from .vocabulary import Role, values
 
 _hasher = PasswordHasher()  # Argon2id, memory-hard (64 MiB, 3 passes by default)
 MIN_PASSWORD = 10
@@ -38,8 +39,8 @@ def add_user(session: Session, username: str, role: str, password: str, full_nam
              actor: audit.Actor) -> User:
     if not _NAME.match(username or ""):
         raise InvalidInput("user name: 2-80 latin letters, digits, '.', '_' or '-'")
-    if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    if role not in values(Role):
+        raise InvalidInput(f"role must be one of {', '.join(Role)}", code="invalid_role")
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"the password needs at least {MIN_PASSWORD} characters",
                            code="weak_password")

@@ -14,10 +14,11 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, states
 from .errors import DomainError, NoFreeCell, check_length
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
+from .vocabulary import CellStatus, CommandPurpose
 
 
 def active_assignment(session: Session, entry_id: int) -> Assignment | None:
@@ -29,7 +30,7 @@ def claim_free_cell(session: Session, venue_id: int, cabinet_id: int | None = No
     """Lock and return the lowest-numbered free in-service cell, or raise NoFreeCell."""
     busy = exists().where(Assignment.cell_id == Cell.id, Assignment.released_at.is_(None))
     query = (select(Cell).join(Cabinet)
-             .where(Cell.status == "in_service", ~busy, Cabinet.venue_id == venue_id)
+             .where(Cell.status == CellStatus.IN_SERVICE, ~busy, Cabinet.venue_id == venue_id)
              .order_by(Cabinet.id, Cell.number).limit(1))
     if cabinet_id is not None:
         query = query.where(Cell.cabinet_id == cabinet_id)
@@ -76,11 +77,11 @@ def request_return(session: Session, entry: RosterEntry, actor: audit.Actor) -> 
     assignment = active_assignment(session, entry.id)
     if assignment is None:
         raise DomainError("this candidate has no cell", code="no_cell")
-    if entry.state not in ("interviewed", "decided", "removed"):
+    if entry.state not in (states.INTERVIEWED, states.DECIDED, states.REMOVED):
         raise DomainError("devices are returned after the interview or after removal",
                           code="too_early_to_return")
     assignment.return_requested_at = utcnow()
-    return queue_unlock(session, assignment.cell, "return", actor, assignment,
+    return queue_unlock(session, assignment.cell, CommandPurpose.RETURN, actor, assignment,
                         sitting_id=entry.sitting_id)
 
 

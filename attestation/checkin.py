@@ -17,6 +17,7 @@ from .db import Database
 from .errors import DomainError, NoFreeCell
 from .models import Cabinet, Candidate, RosterEntry, Sitting
 from .timeutil import local_today, utcnow
+from .vocabulary import CommandPurpose, IdentifiedBy, Language, SittingStatus, values
 
 #: Every reason a check-in can be refused, with what it means.
 REFUSALS = {
@@ -68,7 +69,7 @@ def find_todays_entry(session: Session, venue_id: int, iin: str,
     if not todays:
         raise Refused("wrong_day" if rows else "not_on_roster")
     # Several sittings today: prefer the one the person is active in, then an open one.
-    todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != "open",
+    todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != SittingStatus.OPEN,
                                 es[1].start_time))
     entry, sitting = todays[0]
     refuse_unless_can_check_in(entry, sitting)
@@ -82,7 +83,7 @@ def refuse_unless_can_check_in(entry: RosterEntry, sitting: Sitting) -> None:
         raise Refused("absence_recorded")
     if entry.state == states.DECIDED:
         raise Refused("already_finished")
-    if entry.state == states.EXPECTED and sitting.status != "open":
+    if entry.state == states.EXPECTED and sitting.status != SittingStatus.OPEN:
         raise Refused("sitting_not_open")
 
 
@@ -111,7 +112,7 @@ def _check_in(session: Session, entry_id: int, *, venue_id, cabinet_id, identifi
     refuse_unless_can_check_in(entry, entry.sitting)
     if stages_acknowledged_at is None or rules_acknowledged_at is None:
         raise Refused("not_acknowledged")
-    if language not in ("kk", "ru"):
+    if language not in values(Language):
         raise DomainError("the attestation language is Kazakh (kk) or Russian (ru)",
                           code="invalid_language")
     try:
@@ -121,11 +122,11 @@ def _check_in(session: Session, entry_id: int, *, venue_id, cabinet_id, identifi
     assignment = allocation.assign(session, entry, cell, actor)
     transitions.apply(session, entry, "check_in", actor, at=utcnow(),
                       language=language, identified_by=identified_by,
-                      identity_to_check=(identified_by == "iin"),
+                      identity_to_check=(identified_by == IdentifiedBy.IIN),
                       checkin_device=actor.device or actor.name,
                       stages_acknowledged_at=stages_acknowledged_at,
                       rules_acknowledged_at=rules_acknowledged_at)
-    command = allocation.queue_unlock(session, cell, "checkin", actor, assignment,
+    command = allocation.queue_unlock(session, cell, CommandPurpose.CHECKIN, actor, assignment,
                                       sitting_id=entry.sitting_id)
     cabinet = session.get(Cabinet, cell.cabinet_id)
     return CheckInResult(entry.id, cabinet.name, cell.number, cell.id, command.id, False)

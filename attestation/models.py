@@ -15,25 +15,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from . import states
 from .timeutil import utcnow
+from .vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus, DoorEventKind,
+                         DoorState, DriverKind, IdentifiedBy, Language, Role, SittingStatus,
+                         ViolationKind, values)
 
-ROLES = ("admin", "secretary", "chair", "member", "operator")
-LANGUAGES = ("kk", "ru")
-IDENTIFIED_BY = ("iin", "mrz", "barcode", "digital_id")
-SITTING_STATUSES = ("planned", "open", "closed")
-DRIVERS = ("rs485-8a", "kerong", "gpio")
-CELL_STATUSES = ("in_service", "out_of_service", "faulty")
-DOOR_STATES = ("unknown", "open", "closed")
-COMMAND_PURPOSES = ("checkin", "return", "force", "test")
-COMMAND_STATUSES = ("requested", "sent", "done", "failed")
-DOOR_EVENT_KINDS = ("opened", "closed", "jammed", "forced_open")
-VIOLATION_KINDS = ("device", "literature", "other")
-#: The five valid reasons for not appearing (point 7 of the rule).
-ABSENCE_REASONS = ("sick_leave", "vacation", "child_illness", "bereavement", "business_trip")
-
-
-def _one_of(column: str, values) -> CheckConstraint:
-    listed = ", ".join(f"'{v}'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{column}_allowed")
+def _one_of(column: str, allowed, *, nullable: bool = False, name: str | None = None
+            ) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of ``allowed`` (an enum class or a tuple of strings)."""
+    listed = ", ".join(f"'{v}'" for v in (values(allowed) if isinstance(allowed, type) else allowed))
+    check = f"{column} IN ({listed})"
+    if nullable:
+        check = f"{column} IS NULL OR {check}"
+    return CheckConstraint(check, name=name or f"ck_{column}_allowed")
 
 
 class UTCDateTime(TypeDecorator):
@@ -70,12 +63,12 @@ class Sitting(Base):
     """A sitting of the attestation commission at a venue on a date."""
 
     __tablename__ = "sitting"
-    __table_args__ = (_one_of("status", SITTING_STATUSES),)
+    __table_args__ = (_one_of("status", SittingStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
     start_time: Mapped[dt.time] = mapped_column(Time)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default=SittingStatus.PLANNED)
     #: [{"name_kk": ..., "name_ru": ..., "minutes": N}, ...] in order.
     stages: Mapped[list[Any]] = mapped_column(default=list)
     venue: Mapped[Venue] = relationship()
@@ -83,7 +76,7 @@ class Sitting(Base):
 
 class User(Base):
     __tablename__ = "app_user"
-    __table_args__ = (_one_of("role", ROLES),)
+    __table_args__ = (_one_of("role", Role),)
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
@@ -129,9 +122,8 @@ class RosterEntry(Base):
     __table_args__ = (
         UniqueConstraint("sitting_id", "candidate_id"),
         _one_of("state", states.STATES),
-        CheckConstraint("language IS NULL OR language IN ('kk', 'ru')", name="ck_language"),
-        CheckConstraint("identified_by IS NULL OR identified_by IN "
-                        "('iin', 'mrz', 'barcode', 'digital_id')", name="ck_identified_by"),
+        _one_of("language", Language, nullable=True, name="ck_language"),
+        _one_of("identified_by", IdentifiedBy, nullable=True, name="ck_identified_by"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("sitting.id"), index=True)
@@ -164,7 +156,7 @@ class Cabinet(Base):
     """A bank of cells driven by one lock agent through one driver."""
 
     __tablename__ = "cabinet"
-    __table_args__ = (_one_of("driver", DRIVERS),)
+    __table_args__ = (_one_of("driver", DriverKind),)
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -183,8 +175,8 @@ class Cell(Base):
     __table_args__ = (
         UniqueConstraint("cabinet_id", "number"),
         UniqueConstraint("cabinet_id", "board", "lock"),
-        _one_of("status", CELL_STATUSES),
-        _one_of("door", DOOR_STATES),
+        _one_of("status", CellStatus),
+        _one_of("door", DoorState),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     cabinet_id: Mapped[int] = mapped_column(ForeignKey("cabinet.id"), index=True)
@@ -193,10 +185,10 @@ class Cell(Base):
     board: Mapped[int] = mapped_column(Integer)
     lock: Mapped[int] = mapped_column(Integer)
     has_sensor: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(20), default="in_service")
+    status: Mapped[str] = mapped_column(String(20), default=CellStatus.IN_SERVICE)
     status_reason: Mapped[str] = mapped_column(String(300), default="")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    door: Mapped[str] = mapped_column(String(10), default="unknown")
+    door: Mapped[str] = mapped_column(String(10), default=DoorState.UNKNOWN)
     door_changed_at: Mapped[dt.datetime | None]
     cabinet: Mapped[Cabinet] = relationship()
 
@@ -236,8 +228,8 @@ class LockCommand(Base):
 
     __tablename__ = "lock_command"
     __table_args__ = (
-        _one_of("purpose", COMMAND_PURPOSES),
-        _one_of("status", COMMAND_STATUSES),
+        _one_of("purpose", CommandPurpose),
+        _one_of("status", CommandStatus),
         Index("ix_lock_command_pending", "cabinet_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,7 +237,7 @@ class LockCommand(Base):
     cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
     purpose: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="requested")
+    status: Mapped[str] = mapped_column(String(20), default=CommandStatus.REQUESTED)
     reason: Mapped[str] = mapped_column(String(300), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -260,7 +252,7 @@ class LockCommand(Base):
 
 class DoorEvent(Base):
     __tablename__ = "door_event"
-    __table_args__ = (_one_of("kind", DOOR_EVENT_KINDS),)
+    __table_args__ = (_one_of("kind", DoorEventKind),)
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("cell.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -275,7 +267,7 @@ class ViolationAct(Base):
     __tablename__ = "violation_act"
     __table_args__ = (
         UniqueConstraint("venue_id", "year", "number"),
-        _one_of("kind", VIOLATION_KINDS),
+        _one_of("kind", ViolationKind),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"))
@@ -304,8 +296,7 @@ class Absence(Base):
 
     __tablename__ = "absence"
     __table_args__ = (
-        CheckConstraint("reason IS NULL OR reason IN ('sick_leave', 'vacation', "
-                        "'child_illness', 'bereavement', 'business_trip')", name="ck_reason"),
+        _one_of("reason", AbsenceReason, nullable=True, name="ck_reason"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), unique=True)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import InvalidInput, NotFound, check_length
-from .models import DRIVERS, SITTING_STATUSES, Cabinet, Cell, Sitting, Venue
+from .models import Cabinet, Cell, Sitting, Venue
+from .vocabulary import CellStatus, DriverKind, SittingStatus, values
 
 #: Point 4 of the rule: an interview, then the commission's protocol decision.
 DEFAULT_STAGES = [
@@ -74,9 +75,9 @@ def add_venue(session: Session, code: str, name_kk: str, name_ru: str, address: 
 
 
 def add_sitting(session: Session, venue: Venue, date: dt.date, start: dt.time,
-                stages: list | None, actor: audit.Actor, status: str = "planned") -> Sitting:
-    if status not in SITTING_STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(SITTING_STATUSES)}")
+                stages: list | None, actor: audit.Actor, status: str = SittingStatus.PLANNED) -> Sitting:
+    if status not in values(SittingStatus):
+        raise InvalidInput(f"status must be one of {', '.join(SittingStatus)}")
     sitting = Sitting(venue_id=venue.id, date=date, start_time=start, status=status,
                       stages=validate_stages(stages if stages else DEFAULT_STAGES))
     session.add(sitting)
@@ -89,7 +90,8 @@ def add_sitting(session: Session, venue: Venue, date: dt.date, start: dt.time,
 
 def set_sitting_status(session: Session, sitting: Sitting, status: str,
                        actor: audit.Actor) -> Sitting:
-    allowed = {"planned": {"open"}, "open": {"closed"}, "closed": set()}
+    allowed = {SittingStatus.PLANNED: {SittingStatus.OPEN}, SittingStatus.OPEN: {SittingStatus.CLOSED},
+               SittingStatus.CLOSED: set()}
     if status not in allowed[sitting.status]:
         raise InvalidInput(f"a {sitting.status} sitting cannot become {status}",
                            code="illegal_sitting_status")
@@ -117,8 +119,8 @@ def cabinet_by_name(session: Session, name: str) -> Cabinet:
 
 def add_cabinet(session: Session, venue: Venue, name: str, driver: str, port: str,
                 settings: dict, door_open_when_set: bool, actor: audit.Actor) -> Cabinet:
-    if driver not in DRIVERS:
-        raise InvalidInput(f"driver must be one of {', '.join(DRIVERS)}", code="invalid_driver")
+    if driver not in values(DriverKind):
+        raise InvalidInput(f"driver must be one of {', '.join(DriverKind)}", code="invalid_driver")
     if driver != "gpio" and not port:
         raise InvalidInput("a serial cabinet needs --port (a device path or a pyserial URL)")
     if session.execute(select(Cabinet).where(Cabinet.name == name)).scalar():
@@ -155,14 +157,14 @@ def add_cell(session: Session, cabinet: Cabinet, number: int, board: int, lock: 
 
 def set_cell_status(session: Session, cell: Cell, status: str, reason: str,
                     actor: audit.Actor) -> Cell:
-    if status not in ("in_service", "out_of_service", "faulty"):
-        raise InvalidInput("cell status is in_service, out_of_service or faulty")
-    if status != "in_service" and not reason.strip():
+    if status not in values(CellStatus):
+        raise InvalidInput(f"cell status is one of {', '.join(CellStatus)}")
+    if status != CellStatus.IN_SERVICE and not reason.strip():
         raise InvalidInput("say why the cell is taken out of service", code="reason_required")
     check_length(reason, "the reason")
     before = {"status": cell.status, "reason": cell.status_reason}
     cell.status, cell.status_reason = status, reason.strip()
-    if status == "in_service":
+    if status == CellStatus.IN_SERVICE:
         cell.consecutive_failures = 0
     session.flush()
     audit.append(session, actor, "cell.status", "cell", cell.id, before=before,

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from . import audit, transitions
 from .errors import InvalidInput, NotFound
-from .models import VIOLATION_KINDS, Sitting, ViolationAct, RosterEntry
+from .models import RosterEntry, Sitting, ViolationAct
+from .vocabulary import ViolationKind, values
 from .timeutil import local, utcnow
 
 
@@ -28,8 +29,8 @@ def next_number(session: Session, venue_id: int, year: int) -> int:
 def draw_up(session: Session, entry: RosterEntry, *, kind: str, description: str,
             occurred_at: dt.datetime, recorded_by_id: int, witnesses: str = "",
             actor: audit.Actor, corrects: ViolationAct | None = None) -> ViolationAct:
-    if kind not in VIOLATION_KINDS:
-        raise InvalidInput(f"kind of violation must be one of {', '.join(VIOLATION_KINDS)}",
+    if kind not in values(ViolationKind):
+        raise InvalidInput(f"kind of violation must be one of {', '.join(ViolationKind)}",
                            code="invalid_kind")
     if not description.strip():
         raise InvalidInput("describe what happened", code="description_required")

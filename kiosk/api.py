@@ -13,25 +13,22 @@ Every call carries the kiosk's device token (``Authorization: Bearer ...``, from
 
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import force_locale, format_decimal
-from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from attestation import accounts, allocation, audit, checkin, identification, iin as iin_mod
+from attestation import (accounts, allocation, audit, cabinet_state, checkin, identification,
+                         iin as iin_mod)
 from attestation.checkin import Refused
-from attestation.models import AgentHeartbeat, Cabinet, Cell, LockCommand
+from attestation.models import Cabinet, Cell
+from attestation.vocabulary import CommandPurpose, UnlockPhase
 from attestation.timeutil import utcnow
 
 from . import sessions
 from .strings import REFUSAL_TEXT, UI
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
-
-HEARTBEAT_STALE = dt.timedelta(seconds=6)
-
 
 class BadRequest(Exception):
     def __init__(self, detail: str):
@@ -195,28 +192,14 @@ def do_checkin():
 
 
 def checkin_phase(s, entry_id: int) -> dict:
-    """Where the person's check-in stands, for the page to follow the door.
-
-    ``opening`` (unlock queued or being sent) -> ``put_devices`` (the door was seen open,
-    or the cell has no sensor) -> ``done`` (the door closed again); ``lock_fault`` when
-    the unlock failed; ``none`` when there is no cell.
-    """
+    """Where the person's check-in stands, for the page to follow the door."""
     assignment = allocation.active_assignment(s, entry_id)
     if assignment is None:
-        return {"phase": "none"}
+        return {"phase": UnlockPhase.NONE}
     cell = assignment.cell
-    cmd = s.execute(select(LockCommand).where(
-        LockCommand.assignment_id == assignment.id, LockCommand.purpose == "checkin")
-        .order_by(LockCommand.id.desc())).scalars().first()
-    out = {"cell": _cell_json(cell, cell.cabinet), "door": cell.door,
-           "has_sensor": cell.has_sensor}
-    if cmd is None or cmd.status in ("requested", "sent"):
-        return out | {"phase": "opening"}
-    if cmd.status == "failed":
-        return out | {"phase": "lock_fault"}
-    closed_after = (cell.door == "closed" and cmd.door_opened_at is not None
-                    and cell.door_changed_at is not None and cell.door_changed_at >= cmd.door_opened_at)
-    return out | {"phase": "done" if closed_after else "put_devices"}
+    command = cabinet_state.latest_command(s, assignment, CommandPurpose.CHECKIN)
+    return {"cell": _cell_json(cell, cell.cabinet), "door": cell.door,
+            "has_sensor": cell.has_sensor, "phase": cabinet_state.unlock_phase(command, cell)}
 
 
 @bp.get("/checkin/<token>")
@@ -228,7 +211,7 @@ def checkin_state(token):
             return refused(exc)
         g.language = ks.language
         state = checkin_phase(s, ks.roster_entry_id)
-    if state["phase"] == "lock_fault":
+    if state["phase"] == UnlockPhase.LOCK_FAULT:
         title, hint = REFUSAL_TEXT["lock_fault"]
         with force_locale(g.language):
             state |= {"message": str(title), "what_to_do": str(hint)}
@@ -250,14 +233,9 @@ def health_of(kiosk) -> dict:
     """Is the database reachable, and has this kiosk's cabinet agent been heard from lately?"""
     try:
         with db().read() as s:
-            s.execute(text("SELECT 1"))
-            query = select(AgentHeartbeat.at).join(Cabinet).where(Cabinet.venue_id == kiosk.venue_id)
-            if kiosk.cabinet_id is not None:
-                query = query.where(AgentHeartbeat.cabinet_id == kiosk.cabinet_id)
-            beats = s.execute(query).scalars().all()
+            cabinet_ok = cabinet_state.cabinet_reachable(s, kiosk.venue_id, kiosk.cabinet_id)
     except DBAPIError:
         return {"ok": False, "database": False, "cabinet": None, "code": "E-DB"}
-    cabinet_ok = any(utcnow() - at < HEARTBEAT_STALE for at in beats)
     return {"ok": cabinet_ok, "database": True, "cabinet": cabinet_ok,
             "code": None if cabinet_ok else "E-CAB"}
 

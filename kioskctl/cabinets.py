@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from attestation import venues
+from locker_driver.registry import DRIVERS, driver_class
 
 from .base import Group, actor, database, main, parse_settings
 
@@ -17,10 +18,11 @@ def cabinet():
 @cabinet.command("add")
 @click.argument("name")
 @click.option("--venue", "venue_code", required=True)
-@click.option("--driver", type=click.Choice(["rs485-8a", "kerong", "gpio"]), required=True)
+@click.option("--driver", type=click.Choice(list(DRIVERS)), required=True)
 @click.option("--port", default="", help="Serial device or pyserial URL (RS485 drivers).")
-@click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
-              show_default=True, help="Sensor polarity: which status bit value means open.")
+@click.option("--door-open-when", type=click.Choice(["set", "clear"]), default=None,
+              help="Sensor polarity: which status bit value means open "
+                   "(default: the driver's own; GPIO reed switches: clear).")
 @click.option("--setting", "settings", multiple=True, help="Driver setting key=value.")
 @click.option("--boards", type=int, default=0, help="Also add cells: this many boards...")
 @click.option("--locks", type=int, default=0, help="...of this many locks each.")
@@ -32,11 +34,13 @@ def cabinet_add(ctx, name, venue_code, driver, port, door_open_when, settings, b
     """Add a cabinet (and, with --boards/--locks, its cells numbered from 1)."""
     if (boards > 0) != (locks > 0) or boards < 0 or locks < 0 or locks > 48:
         raise click.BadParameter("--boards and --locks go together (locks 1-48)")
-    start = first_board if first_board is not None else (0 if driver == "kerong" else 1)
+    cls = driver_class(driver)
+    start = first_board if first_board is not None else cls.first_board
+    polarity = cls.default_door_open_when_set if door_open_when is None else door_open_when == "set"
     with database(ctx).write() as s:
         v = venues.venue_by_code(s, venue_code)
         cab = venues.add_cabinet(s, v, name, driver, port, parse_settings(settings),
-                                 door_open_when == "set", actor())
+                                 polarity, actor())
         number = 0
         for b in range(boards):
             for lock in range(1, locks + 1):

@@ -9,10 +9,10 @@ import time
 
 import click
 
+from attestation.vocabulary import DriverKind
 from locker_driver import ConfigError, LockerError
 from locker_driver import protocol_8a as p8a
-from locker_driver import protocol_kerong as pk
-from locker_driver.factory import make_driver
+from locker_driver.registry import BY_PROTOCOL, DRIVERS, driver_class, make_driver
 from locker_driver.framing import hexdump
 from locker_driver.serial_bus import line_time
 from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
@@ -25,13 +25,16 @@ def locker():
     """Talk to a cabinet's lock boards directly (install and diagnose), or simulate one."""
 
 
+FIRST_BOARDS = ", ".join(f"{kind} {cls.first_board}" for kind, cls in DRIVERS.items())
+
+
 def driver_options(fn):
     opts = [
-        click.option("--driver", type=click.Choice(["rs485-8a", "kerong", "gpio"]),
-                     default="rs485-8a", show_default=True),
+        click.option("--driver", type=click.Choice(list(DRIVERS)),
+                     default=DriverKind.RS485_8A.value, show_default=True),
         click.option("--port", default="", help="Serial device (/dev/ttyUSB0) or pyserial URL."),
-        click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
-                     show_default=True, help="Sensor polarity."),
+        click.option("--door-open-when", type=click.Choice(["set", "clear"]), default=None,
+                     help="Sensor polarity (default: the driver's own; GPIO reed switches: clear)."),
         click.option("--setting", "settings", multiple=True,
                      help="Driver setting key=value, e.g. relay_pins=[17,27] pulse_ms=300."),
         click.option("--verbose", "-v", is_flag=True, help="Print every frame sent and received."),
@@ -46,17 +49,18 @@ def _open(driver, port, door_open_when, settings, verbose, boards=None):
     if verbose:
         def trace(direction, data):
             click.echo(f"{direction} {hexdump(data)}")
+    polarity = None if door_open_when is None else door_open_when == "set"
     return make_driver(driver, port, parse_settings(settings), boards=boards,
-                       door_open_when_set=door_open_when == "set", trace=trace)
+                       door_open_when_set=polarity, trace=trace)
 
 
 def _default_board(driver):
-    return 0 if driver == "kerong" else 1
+    return driver_class(driver).first_board
 
 
 @locker.command("open")
 @driver_options
-@click.option("--board", type=int, default=None, help="Board address (default 1; Kerong 0).")
+@click.option("--board", type=int, default=None, help=f"Board address (default: {FIRST_BOARDS}).")
 @click.option("--lock", type=int, required=True, help="Lock number, from 1.")
 def locker_open(driver, port, door_open_when, settings, verbose, board, lock):
     """Pulse one lock, then report whether its door opened."""
@@ -75,7 +79,7 @@ def locker_open(driver, port, door_open_when, settings, verbose, board, lock):
 
 @locker.command("status")
 @driver_options
-@click.option("--board", type=int, default=None, help="Board address (default 1; Kerong 0).")
+@click.option("--board", type=int, default=None, help=f"Board address (default: {FIRST_BOARDS}).")
 @click.option("--lock", type=int, default=None, help="Only this lock.")
 def locker_status(driver, port, door_open_when, settings, verbose, board, lock):
     """Show door states of one board (or one lock)."""
@@ -92,12 +96,14 @@ def locker_status(driver, port, door_open_when, settings, verbose, board, lock):
 @locker.command("scan")
 @driver_options
 @click.option("--first", type=int, default=0, show_default=True)
-@click.option("--last", type=int, default=None, help="Default 31 (8A) or 15 (Kerong).")
+@click.option("--last", type=int, default=None, help="Default: the driver's usual highest address " + ", ".join(
+                  f"({k} {c.scan_last})" for k, c in BY_PROTOCOL.items()) + ".")
 def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
     """List the board addresses that answer on the bus."""
-    if driver == "gpio":
+    cls = driver_class(driver)
+    if cls.baudrate is None:
         raise ConfigError("scan is for RS485 buses; a GPIO cabinet has no addresses")
-    last = (15 if driver == "kerong" else 31) if last is None else last
+    last = cls.scan_last if last is None else last
     merged = ("timeout=0.06",) + tuple(settings)
     found = []
     with _open(driver, port, door_open_when, merged, verbose, tuple(range(first, last + 1))) as d:
@@ -112,10 +118,10 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
 
 
 @locker.command("simulate")
-@click.option("--protocol", type=click.Choice(["8a", "kerong"]), default="8a", show_default=True)
+@click.option("--protocol", type=click.Choice(list(BY_PROTOCOL)), default="8a", show_default=True)
 @click.option("--boards", type=int, default=1, show_default=True)
 @click.option("--locks", type=int, default=8, show_default=True)
-@click.option("--first-board", type=int, default=None, help="Default 1 (8A) or 0 (Kerong).")
+@click.option("--first-board", type=int, default=None, help=f"Default: {FIRST_BOARDS}.")
 @click.option("--link", default=None, help="Also make this symlink to the pty (a stable name).")
 @click.option("--tcp", type=int, default=None, help="Serve on 127.0.0.1:PORT instead of a pty.")
 @click.option("--auto-close", type=float, default=None,
@@ -125,7 +131,7 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
 def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when):
     """Run a simulated cabinet and print the device path (or URL) to connect to."""
 
-    start = (0 if protocol == "kerong" else 1) if first_board is None else first_board
+    start = BY_PROTOCOL[protocol].first_board if first_board is None else first_board
     try:
         sim = BoardSimulator(protocol, boards=range(start, start + boards), locks=locks,
                              auto_close=auto_close, open_is_set=door_open_when == "set")
@@ -146,7 +152,7 @@ def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close,
 
 
 @locker.command("bench")
-@click.option("--protocol", type=click.Choice(["8a", "kerong"]), default="8a", show_default=True)
+@click.option("--protocol", type=click.Choice(list(BY_PROTOCOL)), default="8a", show_default=True)
 @click.option("--count", type=int, default=300, show_default=True)
 def locker_bench(protocol, count):
     """Time unlock and full-board status transactions against the simulator on a pty.
@@ -155,10 +161,9 @@ def locker_bench(protocol, count):
     physical limit of a real bus.
     """
 
-    board = 0 if protocol == "kerong" else 1
-    kind = "kerong" if protocol == "kerong" else "rs485-8a"
+    cls = BY_PROTOCOL[protocol]
+    board, kind, baud = cls.first_board, cls.kind, cls.baudrate
     sim = BoardSimulator(protocol, boards=(board,), locks=16 if protocol == "kerong" else 8)
-    baud = pk.BAUDRATE if protocol == "kerong" else p8a.BAUDRATE
     # request + reply bytes of each transaction, and the bus's 5 ms of silence
     unlock_bytes = 5 + (9 if protocol == "kerong" else 5)
     status_bytes = 5 + (9 if protocol == "kerong" else 4 + p8a.DEFAULT_STATUS_BYTES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from attestation import venues
+from attestation.vocabulary import SittingStatus
 
 from .base import Group, actor, database, main, parse_date, parse_time
 
@@ -48,7 +49,7 @@ def sitting_add(ctx, venue_code, day, start, stages, open_now):
     with database(ctx).write() as s:
         v = venues.venue_by_code(s, venue_code)
         st = venues.add_sitting(s, v, day, start, plan, actor(),
-                                status="open" if open_now else "planned")
+                                status=SittingStatus.OPEN if open_now else SittingStatus.PLANNED)
         click.echo(f"sitting {st.id} added: {v.code} {st.date} {st.start_time:%H:%M} ({st.status})")
 
 
@@ -63,7 +64,7 @@ def _set_status(ctx, sitting_id, status):
 @click.pass_context
 def sitting_open(ctx, sitting_id):
     """Open a sitting for check-in."""
-    _set_status(ctx, sitting_id, "open")
+    _set_status(ctx, sitting_id, SittingStatus.OPEN)
 
 
 @sitting.command("close")
@@ -71,4 +72,4 @@ def sitting_open(ctx, sitting_id):
 @click.pass_context
 def sitting_close(ctx, sitting_id):
     """Close a sitting (no more check-ins)."""
-    _set_status(ctx, sitting_id, "closed")
+    _set_status(ctx, sitting_id, SittingStatus.CLOSED)

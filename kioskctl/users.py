@@ -7,6 +7,7 @@ import sys
 import click
 
 from attestation import accounts, venues
+from attestation.vocabulary import Role, values
 
 from .base import Group, actor, database, main
 
@@ -18,7 +19,7 @@ def user():
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "secretary", "chair", "member", "operator"]),
+@click.option("--role", type=click.Choice(values(Role)),
               required=True)
 @click.option("--full-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -1,7 +1,8 @@
 """The hardware layer: lock-control boards and GPIO relays behind one small interface.
 
-No database, no Flask: this package only knows boards, locks and doors.  Pick a driver
-with :func:`locker_driver.factory.make_driver`; see :class:`locker_driver.base.LockDriver`
+No database, no Flask: this package only knows boards, locks and doors.  Pick a driver by
+name with :func:`locker_driver.registry.make_driver` (the registry holds each driver's
+baud rate, first board and default polarity); see :class:`locker_driver.base.LockDriver`
 for the interface every driver implements.
 """
 

@@ -16,8 +16,26 @@ class LockDriver(abc.ABC):
     delivered) — *not* that the door opened; watch :meth:`read_doors` for that.
     """
 
-    #: Short name used in settings and diagnostics.
+    #: Short name used in settings and diagnostics (the registry's key).
     kind: str = ""
+    #: Line speed in baud (8N1); None for drivers without a serial line.
+    baudrate: int | None = None
+    #: The lowest and highest board address (a bus scan tries them all).
+    first_board: int = 1
+    last_board: int = 1
+    #: Default sensor polarity: True when a set status bit means "door open".
+    default_door_open_when_set: bool = True
+    #: The last address ``kioskctl locker scan`` tries by default.
+    scan_last: int = 1
+    #: The protocol name of :class:`locker_driver.simulator.BoardSimulator` that speaks
+    #: this driver's bytes (None: no wire-level simulator).
+    simulator_protocol: str | None = None
+
+    @classmethod
+    @abc.abstractmethod
+    def from_settings(cls, port: str, settings: dict, *, boards, door_open_when_set: bool,
+                      trace=None, pin_factory=None) -> "LockDriver":
+        """Build the driver from a cabinet's stored (or the command line's) settings."""
 
     @abc.abstractmethod
     def open_lock(self, board: int, lock: int) -> None:

@@ -45,6 +45,19 @@ def _pin_map(value, what: str) -> dict[int, int]:
 
 class Gpio(LockDriver):
     kind = "gpio"
+    first_board = last_board = BOARD
+    #: A reed switch to ground with the internal pull-up is *active* when the door is shut.
+    default_door_open_when_set = False
+
+    @classmethod
+    def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
+                      pin_factory=None):
+        """Settings: ``relay_pins``, ``sensor_pins``, ``active_high``, ``pulse_ms``, ``sensor_pull_up``."""
+        return cls(settings.get("relay_pins"), settings.get("sensor_pins"),
+                   active_high=bool(settings.get("active_high", True)),
+                   pulse_ms=int(settings.get("pulse_ms", DEFAULT_PULSE_MS)),
+                   sensor_pull_up=bool(settings.get("sensor_pull_up", True)),
+                   door_open_when_set=door_open_when_set, pin_factory=pin_factory)
 
     def __init__(self, relay_pins, sensor_pins=None, *, active_high: bool = True,
                  pulse_ms: int = DEFAULT_PULSE_MS, door_open_when_set: bool = False,

@@ -16,6 +16,18 @@ class Kerong(BusDriver, LockDriver):
     """
 
     kind = "kerong"
+    baudrate = p.BAUDRATE
+    first_board, last_board = 0, 15
+    scan_last = 15
+    simulator_protocol = "kerong"
+
+    @classmethod
+    def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
+                      pin_factory=None):
+        """Settings: the bus's, and ``unlock_reply`` (status|none)."""
+        return cls(cls.open_bus(port, settings, trace), boards or (cls.first_board,),
+                   door_open_when_set=door_open_when_set,
+                   unlock_reply=settings.get("unlock_reply", "status"))
 
     def __init__(self, bus: SerialBus, boards=(0,), *, door_open_when_set: bool = True,
                  unlock_reply: str = "status"):

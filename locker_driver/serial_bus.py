@@ -29,7 +29,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     _TermiosError = OSError
 
-from .errors import BoardNotResponding, PortError
+from .errors import BoardNotResponding, ConfigError, LockerError, PortError
 from .framing import ReplySpec, extract, hexdump
 
 DEFAULT_TIMEOUT = 0.25     # seconds for a whole reply; a 9-byte reply takes 9.4 ms at 9600
@@ -173,8 +173,19 @@ class BusDriver:
     """What the serial board drivers share: a bus, a list of boards, probing them."""
 
     kind = ""
+    baudrate: int
+    first_board: int
     bus: SerialBus
     boards: tuple[int, ...]
+
+    @classmethod
+    def open_bus(cls, port: str, settings: dict, trace=None) -> SerialBus:
+        """The bus of a cabinet.  Settings: ``baudrate``, ``timeout`` (s), ``silence`` (s)."""
+        if not port:
+            raise ConfigError(f"the {cls.kind} driver needs a port (a device path or a pyserial URL)")
+        return SerialBus(port, int(settings.get("baudrate", cls.baudrate)),
+                         timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
+                         silence=float(settings.get("silence", DEFAULT_SILENCE)), trace=trace)
 
     def all_off(self) -> dict[int, str | None]:
         """Serial boards energise a lock only during their own pulse: nothing stays on.
@@ -183,8 +194,6 @@ class BusDriver:
         dead board is reported at start-up rather than at the first check-in; one dead
         board never stops the others.
         """
-        from .errors import LockerError
-
         result = {}
         for board in self.boards:
             try:

@@ -4,7 +4,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from locker_driver import ConfigError
-from locker_driver.factory import make_driver
+from locker_driver.registry import make_driver
 
 RELAYS = [17, 27, 22]
 SENSORS = [23, 24, 25]

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from locker_driver import BoardNotResponding, ChecksumError, FrameError, PortError
-from locker_driver.factory import make_driver
+from locker_driver.registry import make_driver
 from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
 
 PROTOCOLS = {"8a": ("rs485-8a", (1, 2, 3)), "kerong": ("kerong", (0, 1, 2))}

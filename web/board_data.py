@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from attestation import cabinet_state, states
 from attestation import iin as iin_mod
 from attestation.models import (Absence, Assignment, Cabinet, Candidate, Cell, Decision,
                                 DoorEvent, LockCommand, RosterEntry, Sitting, ViolationAct,
                                 AuditEntry)
 from attestation.timeutil import local
+from attestation.vocabulary import CommandPurpose, UnlockPhase
 
-COUNTED = ("expected", "checked_in", "admitted", "in_interview", "interviewed", "decided",
-           "removed", "absent_valid", "absent_invalid")
 TIMES = ("checked_in_at", "documents_confirmed_at", "admitted_at", "interview_started_at",
          "interviewed_at", "decided_at", "removed_at", "absence_recorded_at")
 
@@ -27,17 +27,18 @@ def _hhmm(moment):
     return local(moment).strftime("%H:%M") if moment else None
 
 
+#: What the board calls each phase of a "return devices" unlock.
+RETURN_STATUS = {UnlockPhase.OPENING: "pending", UnlockPhase.LOCK_FAULT: "failed",
+                 UnlockPhase.PUT_DEVICES: "opened", UnlockPhase.DONE: "opened"}
+
+
 def return_status(cmd: LockCommand | None, assignment: Assignment, cell: Cell) -> str | None:
     """pending -> opened -> closed (cell free) | failed, for the "return devices" action."""
     if cmd is None:
         return None
     if assignment.released_at is not None:
         return "closed"
-    if cmd.status == "failed":
-        return "failed"
-    if cmd.status == "done":
-        return "opened"
-    return "pending"
+    return RETURN_STATUS[cabinet_state.unlock_phase(cmd, cell)]
 
 
 def board(s, sitting_id: int) -> dict:
@@ -56,7 +57,7 @@ def board(s, sitting_id: int) -> dict:
     assignment_ids = [a.id for a, _, _ in assignments.values()]
     if assignment_ids:
         for cmd in s.execute(select(LockCommand).where(LockCommand.assignment_id.in_(assignment_ids),
-                                                       LockCommand.purpose == "return")
+                                                       LockCommand.purpose == CommandPurpose.RETURN)
                              .order_by(LockCommand.id)).scalars():
             returns[cmd.assignment_id] = cmd
     acts = {}
@@ -67,7 +68,7 @@ def board(s, sitting_id: int) -> dict:
         select(Absence).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
     decisions = {d.roster_entry_id: d for d in s.execute(
         select(Decision).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
-    counts = {state: 0 for state in COUNTED}
+    counts = {state: 0 for state in states.STATES}
     out = []
     for entry, person in rows:
         counts[entry.state] += 1

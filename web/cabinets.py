@@ -6,10 +6,11 @@ from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import allocation, venues
+from attestation import allocation, cabinet_state, venues
 from attestation.errors import DomainError, InvalidInput
-from attestation.models import (AgentHeartbeat, Assignment, Cabinet, Cell, DoorEvent, LockCommand)
-from attestation.timeutil import local, utcnow
+from attestation.models import (Assignment, Cabinet, Cell, DoorEvent, LockCommand)
+from attestation.timeutil import local
+from attestation.vocabulary import CommandPurpose
 
 from .auth import actor, requires
 from .common import db, done, failed, field
@@ -22,11 +23,7 @@ bp = Blueprint("cabinets", __name__, url_prefix="/panel")
 @requires("cabinet.view")
 def cabinets():
     with db().read() as s:
-        cabs = s.execute(select(Cabinet).order_by(Cabinet.name)).scalars().all()
-        beats = {b.cabinet_id: b for b in s.execute(select(AgentHeartbeat)).scalars()}
-    now = utcnow()
-    rows = [(c, beats.get(c.id), beats.get(c.id) is not None and (now - beats[c.id].at).total_seconds() < 10)
-            for c in cabs]
+        rows = cabinet_state.agents(s)
     return render_template("cabinets.html", rows=rows)
 
 
@@ -87,5 +84,5 @@ def force_open(cell_id):
         reason = field("reason").strip()
         if not reason:
             raise InvalidInput("reason", code="reason_required")
-        allocation.queue_unlock(s, cell, "force", actor(), reason=reason)
+        allocation.queue_unlock(s, cell, CommandPurpose.FORCE, actor(), reason=reason)
     return _cell_action(cell_id, fn, _("The cell will be opened."))
