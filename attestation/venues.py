@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .errors import InvalidInput, NotFound, check_length
+from . import audit, loaders
+from .errors import InvalidInput, check_length
 from .models import Cabinet, Cell, Sitting, Venue
 from .vocabulary import CellStatus, DriverKind, SittingStatus, values
 
@@ -53,10 +53,7 @@ def validate_stages(stages: list) -> list:
 
 
 def venue_by_code(session: Session, code: str) -> Venue:
-    venue = session.execute(select(Venue).where(Venue.code == code)).scalar()
-    if venue is None:
-        raise NotFound(f"no venue with code {code!r}")
-    return venue
+    return loaders.find(session, Venue, code=code)
 
 
 def add_venue(session: Session, code: str, name_kk: str, name_ru: str, address: str,
@@ -104,17 +101,11 @@ def set_sitting_status(session: Session, sitting: Sitting, status: str,
 
 
 def get_sitting(session: Session, sitting_id: int) -> Sitting:
-    sitting = session.get(Sitting, sitting_id)
-    if sitting is None:
-        raise NotFound(f"no sitting {sitting_id}")
-    return sitting
+    return loaders.get(session, Sitting, sitting_id)
 
 
 def cabinet_by_name(session: Session, name: str) -> Cabinet:
-    cabinet = session.execute(select(Cabinet).where(Cabinet.name == name)).scalar()
-    if cabinet is None:
-        raise NotFound(f"no cabinet named {name!r}")
-    return cabinet
+    return loaders.find(session, Cabinet, name=name)
 
 
 def add_cabinet(session: Session, venue: Venue, name: str, driver: str, port: str,

@@ -13,8 +13,8 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, transitions
-from .errors import InvalidInput, NotFound
+from . import audit, loaders, transitions
+from .errors import InvalidInput
 from .models import RosterEntry, Sitting, ViolationAct
 from .vocabulary import ViolationKind, values
 from .timeutil import local, utcnow
@@ -60,7 +60,4 @@ def draw_up(session: Session, entry: RosterEntry, *, kind: str, description: str
 
 
 def get(session: Session, act_id: int) -> ViolationAct:
-    act = session.get(ViolationAct, act_id)
-    if act is None:
-        raise NotFound(f"no act of violation {act_id}")
-    return act
+    return loaders.get(session, ViolationAct, act_id)

@@ -7,11 +7,18 @@ mapping passed in, else from environment variables prefixed ``ATTESTATION_`` (e.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
-from sqlalchemy.exc import DataError, DBAPIError
-from werkzeug.exceptions import HTTPException
+import pathlib
 
-from attestation.db import Database
+from flask import Flask, g, request
+
+from attestation.digital_id import DigitalDocumentsClient
+from webcore import app as webapp
+from webcore import errors, i18n
+
+from . import api, screen
+from .scanner import SerialScanner
+
+TRANSLATIONS = pathlib.Path(__file__).with_name("translations")
 
 DEFAULTS = {
     "DATABASE_URL": None,
@@ -30,50 +37,18 @@ DEFAULTS = {
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("ATTESTATION")
-    if config:
-        app.config.update(config)
-    app.json.ensure_ascii = False
-
-    db = Database(app.config["DATABASE_URL"])
-    app.extensions["attestation_db"] = db
+    webapp.configure(app, DEFAULTS, config)
+    webapp.init_database(app)
     if app.config["DIGITAL_ID_URL"]:
-        from attestation.digital_id import DigitalDocumentsClient
         app.extensions["digital_id"] = DigitalDocumentsClient(
             app.config["DIGITAL_ID_URL"], app.config["DIGITAL_ID_KEY"],
             float(app.config["DIGITAL_ID_TIMEOUT"]))
     if app.config["SERIAL_SCANNER_PORT"]:
-        from .scanner import SerialScanner
         app.extensions["serial_scanner"] = SerialScanner(
             app.config["SERIAL_SCANNER_PORT"], int(app.config["SERIAL_SCANNER_BAUD"]))
-
-    from . import api, i18n, screen
-    i18n.init_app(app)
+    i18n.init_app(app, TRANSLATIONS, lambda: g.get("language"))
     app.register_blueprint(api.bp)
     app.register_blueprint(screen.bp)
-    _error_handlers(app)
+    errors.register(app, is_api=lambda: request.path.startswith("/api/"),
+                    internal_reason="out_of_order")
     return app
-
-
-def _error_handlers(app: Flask) -> None:
-    @app.errorhandler(DataError)
-    def bad_value(exc):
-        return jsonify(status="error", reason="bad_request", detail="a value is too long or out of range"), 400
-
-    @app.errorhandler(DBAPIError)
-    def database_down(exc):
-        app.logger.warning("database unavailable: %s", getattr(exc, "orig", exc))
-        return jsonify(status="error", reason="out_of_order", code="E-DB"), 503
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if request.path.startswith("/api/"):
-            reason = "bad_request" if exc.code == 400 else exc.name.lower().replace(" ", "_")
-            return jsonify(status="error", reason=reason, detail=exc.description), exc.code
-        return exc
-
-    @app.errorhandler(Exception)
-    def unexpected(exc):
-        app.logger.exception("unexpected error")
-        return jsonify(status="error", reason="out_of_order", code="E-INT"), 500

@@ -22,23 +22,16 @@ from attestation import (accounts, allocation, audit, cabinet_state, checkin, id
                          iin as iin_mod)
 from attestation.checkin import Refused
 from attestation.models import Cabinet, Cell
-from attestation.vocabulary import CommandPurpose, UnlockPhase
+from attestation.vocabulary import CommandPurpose, Language, UnlockPhase, values
 from attestation.timeutil import utcnow
+
+from webcore.app import db
+from webcore.json_body import BadRequest, json_body
 
 from . import sessions
 from .strings import REFUSAL_TEXT, UI
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
-
-class BadRequest(Exception):
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
-
-
-def db():
-    return current_app.extensions["attestation_db"]
-
 
 def _lang() -> str:
     return g.get("language") or "ru"
@@ -76,26 +69,6 @@ def refused(exc: Refused):
                        what_to_do=str(hint))
 
 
-def json_body(fields: dict) -> dict:
-    """Validate a JSON object against ``{name: (types, required, allowed)}``."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
-    out = {}
-    for name, (types, required, allowed) in fields.items():
-        if name not in data or data[name] is None:
-            if required:
-                raise BadRequest(f"'{name}' is required")
-            continue
-        value = data[name]
-        if not isinstance(value, types) or (types is int and isinstance(value, bool)):
-            raise BadRequest(f"'{name}' has the wrong type")
-        if allowed is not None and value not in allowed:
-            raise BadRequest(f"'{name}' must be one of: {', '.join(map(str, allowed))}")
-        out[name] = value
-    return out
-
-
 # -- identification and check-in ----------------------------------------------------------
 
 def _stages(sitting, lang: str) -> list[dict]:
@@ -112,7 +85,7 @@ def _cell_json(cell: Cell, cabinet: Cabinet) -> dict:
 
 @bp.post("/identify")
 def identify():
-    data = json_body({"credential": (str, True, None), "language": (str, True, ("kk", "ru")),
+    data = json_body({"credential": (str, True, None), "language": (str, True, values(Language)),
                       "source": (str, False, ("keypad", "scanner"))})
     g.language = data["language"]
     kiosk = g.kiosk

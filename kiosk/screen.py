@@ -7,8 +7,12 @@ import ipaddress
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_babel import force_locale
 
+from attestation import accounts
+from webcore.app import db
+from webcore.i18n import LANGUAGES
+from webcore.openapi import full_spec
+
 from . import api
-from .i18n import LANGUAGES
 from .strings import catalogue
 
 bp = Blueprint("kiosk_screen", __name__)
@@ -47,16 +51,13 @@ def strings(lang):
 @bp.get("/api/v1/openapi.json")
 def openapi():
     """One document for the kiosk API and the panel's JSON endpoints."""
-    from web.openapi import full_spec
     return jsonify(full_spec())
 
 
 @bp.get("/healthz")
 def healthz():
     """For systemd and monitoring: no token needed, no personal data given."""
-    from attestation import accounts
-
-    with api.db().read() as s:
+    with db().read() as s:
         kiosk = accounts.kiosk_by_token(s, current_app.config.get("KIOSK_TOKEN"))
     if kiosk is None:
         return jsonify(ok=False, database=True, cabinet=None, code="E-KIOSK"), 503

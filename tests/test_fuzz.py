@@ -13,7 +13,7 @@ from attestation import audit, identification, mrz, roster_import
 from attestation.checkin import Refused
 from attestation.models import Assignment
 from kiosk import create_app as kiosk_app
-from web.openapi import full_spec
+from webcore.openapi import full_spec
 
 from kiosk_site import build_site
 from panel_site import add_users, login, panel_app

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from attestation import absence, admission, allocation, decisions
+from attestation import absence, admission, allocation, decisions, loaders, states
 from attestation.errors import DomainError, InvalidInput
 from attestation.models import Absence, Category, Outcome, RosterEntry, Sitting
 from attestation.timeutil import local_today
+
+from webcore.loaders import get_or_404
 
 from .auth import actor, requires
 from .common import db, done, failed, field
@@ -25,16 +28,9 @@ from .texts import ABSENCE_REASONS, STATES
 bp = Blueprint("actions", __name__, url_prefix="/panel")
 
 
-def _entry(s, entry_id) -> RosterEntry:
-    entry = s.get(RosterEntry, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 def _back(entry_id) -> str:
     with db().read() as s:
-        entry = _entry(s, entry_id)
+        entry = get_or_404(s, RosterEntry, entry_id)
     return request.form.get("back") or url_for("board.sitting", sitting_id=entry.sitting_id)
 
 
@@ -42,7 +38,7 @@ def _run(entry_id, fn, message):
     back = _back(entry_id)
     try:
         with db().write() as s:
-            fn(s, _entry(s, entry_id))
+            fn(s, get_or_404(s, RosterEntry, entry_id))
     except DomainError as exc:
         return failed(exc, back)
     return done(message, back)
@@ -116,12 +112,9 @@ def record_decision(entry_id):
 def absences(sitting_id):
     warn_until = local_today() + dt.timedelta(days=14)
     with db().read() as s:
-        sitting = s.get(Sitting, sitting_id) or abort(404)
-        _ = sitting.venue.code
-        expected = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id,
-                                                       RosterEntry.state == "expected")).scalars().all()
-        for e in expected:
-            _ = e.candidate.last_name
+        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        expected = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
+            RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.EXPECTED)).scalars().all()
         postponed = s.execute(select(Absence).where(Absence.deadline.is_not(None))
                               .order_by(Absence.deadline)).scalars().all()
         postponed = [(a, a.roster_entry.candidate) for a in postponed]
@@ -134,12 +127,9 @@ def absences(sitting_id):
 @requires("decision.record")
 def decisions_page(sitting_id):
     with db().read() as s:
-        sitting = s.get(Sitting, sitting_id) or abort(404)
-        _ = sitting.venue.code
-        entries = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id,
-                                                      RosterEntry.state == "interviewed")).scalars().all()
-        for e in entries:
-            _ = e.candidate.last_name
+        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        entries = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
+            RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.INTERVIEWED)).scalars().all()
         outcomes = s.execute(select(Outcome).where(Outcome.active).order_by(Outcome.sort)).scalars().all()
         categories = s.execute(select(Category).where(Category.active).order_by(Category.sort)).scalars().all()
     return render_template("decisions.html", sitting=sitting, entries=entries, outcomes=outcomes,

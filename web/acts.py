@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, url_for
+from flask import Blueprint, Response, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import violations
+from attestation import loaders, violations
 from attestation.errors import DomainError, InvalidInput
 from attestation.models import RosterEntry, ViolationAct
 from attestation.timeutil import LOCAL_TZ, local, utcnow
+
+from webcore.loaders import get_or_404
 
 from .act_document import act_pdf, act_texts
 from .auth import actor, requires
@@ -37,19 +39,13 @@ def _occurred(text: str) -> dt.datetime:
         raise InvalidInput("bad time", code="invalid_time") from None
 
 
-def _load_entry(s, entry_id):
-    entry = s.get(RosterEntry, entry_id)
-    if entry is None:
-        abort(404)
-    _ = entry.candidate.full_name, entry.sitting.venue.code
-    return entry
 
 
 @bp.get("/entries/<int:entry_id>/violation")
 @requires("violation.record")
 def violation_form(entry_id):
     with db().read() as s:
-        entry = _load_entry(s, entry_id)
+        entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
         previous = s.execute(select(ViolationAct).where(ViolationAct.roster_entry_id == entry_id)
                              .order_by(ViolationAct.id)).scalars().all()
     return render_template("violation.html", entry=entry, kinds=VIOLATION_KINDS, previous=previous,
@@ -60,7 +56,7 @@ def _record(entry_id):
     back = url_for("acts.violation_form", entry_id=entry_id)
     try:
         with db().write() as s:
-            entry = _load_entry(s, entry_id)
+            entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
             corrects = None
             if field("corrects"):
                 ref = field("corrects")
@@ -92,18 +88,13 @@ def api_record_violation(entry_id):
     return _record(entry_id)
 
 
-def _act(s, act_id):
-    act = s.get(ViolationAct, act_id)
-    if act is None:
-        abort(404)
-    return act
 
 
 @bp.get("/acts/<int:act_id>")
 @requires("violation.print")
 def act_page(act_id):
     with db().read() as s:
-        act = _act(s, act_id)
+        act = get_or_404(s, ViolationAct, act_id, *loaders.ACT)
         texts = act_texts(act, document_lang(act.roster_entry.language))
         corrections = s.execute(select(ViolationAct).where(ViolationAct.corrects_id == act_id)).scalars().all()
         corrections = [(c.id, c.label) for c in corrections]
@@ -114,7 +105,7 @@ def act_page(act_id):
 @requires("violation.print")
 def act_pdf_view(act_id):
     with db().read() as s:
-        act = _act(s, act_id)
+        act = get_or_404(s, ViolationAct, act_id, *loaders.ACT)
         lang = document_lang(act.roster_entry.language)
         texts = act_texts(act, lang)
         name = f"act-{act.number}-{act.year}-{lang}.pdf"

@@ -10,13 +10,16 @@ only; every fact on it was audited when it was recorded.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
+from attestation import loaders
 from attestation.models import (Absence, Assignment, Category, Decision, Outcome, RosterEntry,
                                 ViolationAct)
 from attestation.timeutil import local
+
+from webcore.loaders import get_or_404
 
 from .auth import requires
 from .common import db, document_lang
@@ -88,9 +91,7 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
 @requires("protocol.export")
 def attestation_file(entry_id):
     with db().read() as s:
-        entry = s.get(RosterEntry, entry_id)
-        if entry is None:
-            abort(404)
+        entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
         lang = document_lang(entry.language)
         rows = file_rows(s, entry, lang)
     with force_locale(lang):

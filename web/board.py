@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import venues
+from attestation import loaders, venues
 from attestation.errors import DomainError
 from attestation.models import Candidate, RosterEntry, Sitting
 from attestation.timeutil import local_today
+
+from webcore.loaders import get_or_404
 
 from . import live
 from .auth import actor, requires
@@ -24,25 +26,16 @@ bp = Blueprint("board", __name__, url_prefix="/panel")
 @requires("board.view")
 def index():
     with db().read() as s:
-        sittings = s.execute(select(Sitting).order_by(Sitting.date.desc(), Sitting.start_time)).scalars().all()
-        for st in sittings:
-            _ = st.venue.code  # load while the session is open
+        sittings = s.execute(select(Sitting).options(*loaders.SITTING)
+                             .order_by(Sitting.date.desc(), Sitting.start_time)).scalars().all()
     return render_template("index.html", sittings=sittings, today=local_today())
-
-
-def _sitting(s, sitting_id):
-    sitting = s.get(Sitting, sitting_id)
-    if sitting is None:
-        abort(404)
-    _ = sitting.venue.name_ru
-    return sitting
 
 
 @bp.get("/sittings/<int:sitting_id>")
 @requires("board.view")
 def sitting(sitting_id):
     with db().read() as s:
-        st = _sitting(s, sitting_id)
+        st = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
     texts = {"states": {k: str(v) for k, v in STATES.items()},
              "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
              "languages": {k: str(v) for k, v in LANGUAGES.items()}}
@@ -53,7 +46,7 @@ def sitting(sitting_id):
 @requires("board.view")
 def board_json(sitting_id):
     with db().read() as s:
-        _sitting(s, sitting_id)
+        get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
     cache = current_app.extensions["board_cache"]
     return jsonify(status="ok", **cache.answer(db(), sitting_id, request.args.get("since")))
 
@@ -73,7 +66,7 @@ def set_status(sitting_id):
     back = url_for("board.sitting", sitting_id=sitting_id)
     try:
         with db().write() as s:
-            venues.set_sitting_status(s, _sitting(s, sitting_id), str(status), actor())
+            venues.set_sitting_status(s, get_or_404(s, Sitting, sitting_id, *loaders.SITTING), str(status), actor())
     except DomainError as exc:
         return failed(exc, back)
     return done(_("Check-in is open.") if status == "open" else _("The sitting is closed."), back)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -11,6 +11,8 @@ from attestation.errors import DomainError, InvalidInput
 from attestation.models import (Assignment, Cabinet, Cell, DoorEvent, LockCommand)
 from attestation.timeutil import local
 from attestation.vocabulary import CommandPurpose
+
+from webcore.loaders import get_or_404
 
 from .auth import actor, requires
 from .common import db, done, failed, field
@@ -31,7 +33,7 @@ def cabinets():
 @requires("cabinet.view")
 def cabinet(cabinet_id):
     with db().read() as s:
-        cab = s.get(Cabinet, cabinet_id) or abort(404)
+        cab = get_or_404(s, Cabinet, cabinet_id)
         cells = s.execute(select(Cell).where(Cell.cabinet_id == cabinet_id).order_by(Cell.number)).scalars().all()
         holders = {a.cell_id: a.roster_entry.candidate.full_name for a in s.execute(
             select(Assignment).join(Cell).where(Cell.cabinet_id == cabinet_id,
@@ -53,7 +55,7 @@ def cabinet(cabinet_id):
 
 def _cell_action(cell_id, fn, message):
     with db().read() as s:
-        cell = s.get(Cell, cell_id) or abort(404)
+        cell = get_or_404(s, Cell, cell_id)
     back = url_for("cabinets.cabinet", cabinet_id=cell.cabinet_id)
     try:
         with db().write() as s:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, request, session
+from flask import flash, jsonify, redirect, request, session
 
 from attestation.errors import DomainError, InvalidInput
 
+from attestation.vocabulary import DEFAULT_LANGUAGE, Language, values
+from webcore.app import db  # noqa: F401  (the views' one way to the database)
+
 from .texts import error_text
-
-
-def db():
-    return current_app.extensions["attestation_db"]
 
 
 def wants_json() -> bool:
@@ -29,9 +28,9 @@ def document_lang(*preferred: str | None) -> str:
     """The language of a printed document: ``?lang=``, else ``preferred`` in order (the
     candidate's attestation language, say), else the signed-in user's, else Russian."""
     for lang in (request.args.get("lang"), *preferred, session.get("lang")):
-        if lang in ("kk", "ru"):
+        if lang in values(Language):
             return lang
-    return "ru"
+    return DEFAULT_LANGUAGE
 
 
 def done(message: str, back: str, **data):

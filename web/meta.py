@@ -7,9 +7,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from attestation import cabinet_state
+from webcore.openapi import full_spec
 
 from .common import db
-from .openapi import full_spec
 
 bp = Blueprint("panel", __name__)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
+from attestation import loaders
 from attestation.models import (Absence, Category, Decision, Outcome, RosterEntry, Sitting,
                                 ViolationAct)
+
+from webcore.loaders import get_or_404
 
 from .auth import requires
 from .common import db, document_lang
@@ -56,14 +59,6 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
     return rows
 
 
-def _sitting(s, sitting_id):
-    sitting = s.get(Sitting, sitting_id)
-    if sitting is None:
-        abort(404)
-    _ = sitting.venue.code
-    return sitting
-
-
 def columns(lang):
     with force_locale(lang):
         return [_("No."), _("Full name"), _("IIN"), _("Organisation"), _("Position"),
@@ -75,7 +70,7 @@ def columns(lang):
 def protocol(sitting_id):
     lang = document_lang()
     with db().read() as s:
-        sitting = _sitting(s, sitting_id)
+        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
         rows = protocol_rows(s, sitting_id, lang)
     with force_locale(lang):
         title = _("PROTOCOL of the sitting of the attestation commission")
@@ -85,7 +80,7 @@ def protocol(sitting_id):
 
 def _table(sitting_id, lang):
     with db().read() as s:
-        _sitting(s, sitting_id)
+        get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
         rows = protocol_rows(s, sitting_id, lang)
     head = columns(lang)
     body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],

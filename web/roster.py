@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from attestation import roster_import
+from attestation import loaders, roster_import
 from attestation.models import Sitting
+
+from webcore.loaders import get_or_404
 
 from .auth import actor, requires
 from .common import db
@@ -18,8 +20,7 @@ bp = Blueprint("roster", __name__, url_prefix="/panel")
 @requires("roster.import")
 def import_roster(sitting_id):
     with db().read() as s:
-        sitting = s.get(Sitting, sitting_id) or abort(404)
-        _v = sitting.venue.code
+        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
     if request.method == "GET":
         return render_template("roster.html", sitting=sitting)
     upload = request.files.get("file")
