@@ -221,7 +221,10 @@ class CabinetAgent:
             cell.consecutive_failures += 1
             if cell.consecutive_failures >= self.faulty_after and cell.status == CellStatus.IN_SERVICE:
                 cell.status = CellStatus.FAULTY
-                cell.status_reason = f"{cell.consecutive_failures} failed unlocks: {error}"[:300]
+                # The full error stays in the command (a Text column) and its audit entry; the
+                # reason names it rather than cutting it to fit the cell's column.
+                cell.status_reason = (f"{cell.consecutive_failures} failed unlocks in a row; "
+                                      f"the last is unlock command {cmd.id}")
                 s.flush()
                 audit.append(s, self.actor, "cell.faulty", "cell", cell.id,
                              before={"status": CellStatus.IN_SERVICE},

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import allocation, audit, states, transitions
-from .db import Database
 from .errors import DomainError, NoFreeCell
 from .models import Cabinet, Candidate, RosterEntry, Sitting
 from .timeutil import local_today, utcnow
@@ -87,21 +86,32 @@ def refuse_unless_can_check_in(entry: RosterEntry, sitting: Sitting) -> None:
         raise Refused("sitting_not_open")
 
 
-def check_in(db: Database, entry_id: int, *, venue_id: int, cabinet_id: int | None,
-             identified_by: str, language: str, stages_acknowledged_at: dt.datetime | None,
-             rules_acknowledged_at: dt.datetime | None, actor: audit.Actor) -> CheckInResult:
-    """Give the candidate a cell and queue its unlock; idempotent per candidate."""
-    return db.run_write(_check_in, entry_id, venue_id=venue_id, cabinet_id=cabinet_id,
-                        identified_by=identified_by, language=language,
-                        stages_acknowledged_at=stages_acknowledged_at,
-                        rules_acknowledged_at=rules_acknowledged_at, actor=actor)
+@dataclasses.dataclass(frozen=True)
+class CheckInRequest:
+    """Everything a kiosk knows when a person asks for their cell."""
+
+    entry_id: int
+    venue_id: int
+    #: The cabinet beside the kiosk; None = any cabinet of the venue.
+    cabinet_id: int | None
+    identified_by: str
+    language: str
+    #: When the stage plan and the device rules were acknowledged (None: they were not).
+    stages_acknowledged_at: dt.datetime | None
+    rules_acknowledged_at: dt.datetime | None
+    actor: audit.Actor
 
 
-def _check_in(session: Session, entry_id: int, *, venue_id, cabinet_id, identified_by,
-              language, stages_acknowledged_at, rules_acknowledged_at, actor) -> CheckInResult:
+def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
+    """Give the candidate a cell and queue its unlock; idempotent per candidate.
+
+    Run it with :meth:`attestation.db.Database.run_write`, which owns the transaction and
+    retries a collision with a concurrent kiosk.
+    """
+    actor = request.actor
     # Lock the roster row first: the same person at two kiosks queues here, and the
     # second one then sees the first one's assignment and gets the same cell.
-    query = select(RosterEntry).where(RosterEntry.id == entry_id)
+    query = select(RosterEntry).where(RosterEntry.id == request.entry_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     entry = session.execute(query).scalar_one()
@@ -110,22 +120,22 @@ def _check_in(session: Session, entry_id: int, *, venue_id, cabinet_id, identifi
         cell = current.cell
         return CheckInResult(entry.id, cell.cabinet.name, cell.number, cell.id, None, True)
     refuse_unless_can_check_in(entry, entry.sitting)
-    if stages_acknowledged_at is None or rules_acknowledged_at is None:
+    if request.stages_acknowledged_at is None or request.rules_acknowledged_at is None:
         raise Refused("not_acknowledged")
-    if language not in values(Language):
+    if request.language not in values(Language):
         raise DomainError("the attestation language is Kazakh (kk) or Russian (ru)",
                           code="invalid_language")
     try:
-        cell = allocation.claim_free_cell(session, venue_id, cabinet_id)
+        cell = allocation.claim_free_cell(session, request.venue_id, request.cabinet_id)
     except NoFreeCell:
         raise Refused("cabinet_full") from None
     assignment = allocation.assign(session, entry, cell, actor)
     transitions.apply(session, entry, "check_in", actor, at=utcnow(),
-                      language=language, identified_by=identified_by,
-                      identity_to_check=(identified_by == IdentifiedBy.IIN),
+                      language=request.language, identified_by=request.identified_by,
+                      identity_to_check=(request.identified_by == IdentifiedBy.IIN),
                       checkin_device=actor.device or actor.name,
-                      stages_acknowledged_at=stages_acknowledged_at,
-                      rules_acknowledged_at=rules_acknowledged_at)
+                      stages_acknowledged_at=request.stages_acknowledged_at,
+                      rules_acknowledged_at=request.rules_acknowledged_at)
     command = allocation.queue_unlock(session, cell, CommandPurpose.CHECKIN, actor, assignment,
                                       sitting_id=entry.sitting_id)
     cabinet = session.get(Cabinet, cell.cabinet_id)

@@ -131,6 +131,46 @@ class UnlockPhase(enum.StrEnum):
     LOCK_FAULT = "lock_fault"    # the unlock failed
 
 
+class ErrorCode(enum.StrEnum):
+    """Why the rules refused a request: the ``code`` of every DomainError but a check-in
+    refusal (those are :data:`attestation.checkin.REFUSALS`).  Each has a kk and ru text
+    in the panel (``web/texts.ERRORS``); ``illegal_from_<state>`` reads as ILLEGAL_TRANSITION."""
+
+    DOMAIN_ERROR = "domain_error"
+    INVALID_INPUT = "invalid_input"
+    NOT_FOUND = "not_found"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    CABINET_FULL = "cabinet_full"
+    CONFLICT = "conflict"
+    TOO_LONG = "too_long"
+    DUPLICATE = "duplicate"
+    INVALID_ROLE = "invalid_role"
+    WEAK_PASSWORD = "weak_password"
+    INVALID_DRIVER = "invalid_driver"
+    INVALID_STAGE = "invalid_stage"
+    INVALID_LANGUAGE = "invalid_language"
+    ILLEGAL_SITTING_STATUS = "illegal_sitting_status"
+    QUALIFICATION_DOCUMENT_REQUIRED = "qualification_document_required"
+    IDENTITY_CHECK_REQUIRED = "identity_check_required"
+    INVALID_KIND = "invalid_kind"
+    DESCRIPTION_REQUIRED = "description_required"
+    FUTURE_TIME = "future_time"
+    INVALID_TIME = "invalid_time"
+    WRONG_CANDIDATE = "wrong_candidate"
+    INVALID_REASON = "invalid_reason"
+    DOCUMENT_REQUIRED = "document_required"
+    RETURN_DATE_REQUIRED = "return_date_required"
+    CATEGORY_REQUIRED = "category_required"
+    CATEGORY_NOT_ALLOWED = "category_not_allowed"
+    INVALID_OUTCOME = "invalid_outcome"
+    NO_CELL = "no_cell"
+    TOO_EARLY_TO_RETURN = "too_early_to_return"
+    REASON_REQUIRED = "reason_required"
+    ROSTER_REJECTED = "roster_rejected"
+    INVALID_IIN = "invalid_iin"
+    INVALID_MRZ = "invalid_mrz"
+
+
 def values(enum_class) -> tuple[str, ...]:
     """The stored strings of a set, in declaration order (for choices and constraints)."""
     return tuple(member.value for member in enum_class)

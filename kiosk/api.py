@@ -151,13 +151,14 @@ def do_checkin():
             ks.stages_acknowledged_at = now
         if data["acknowledged_rules"] and ks.rules_acknowledged_at is None:
             ks.rules_acknowledged_at = now
-        args = dict(entry_id=ks.roster_entry_id, identified_by=ks.identified_by,
-                    language=ks.language,
-                    stages_acknowledged_at=ks.stages_acknowledged_at if data["acknowledged_stages"] else None,
-                    rules_acknowledged_at=ks.rules_acknowledged_at if data["acknowledged_rules"] else None)
+        wanted = checkin.CheckInRequest(
+            entry_id=ks.roster_entry_id, venue_id=kiosk.venue_id, cabinet_id=kiosk.cabinet_id,
+            identified_by=ks.identified_by, language=ks.language,
+            stages_acknowledged_at=ks.stages_acknowledged_at if data["acknowledged_stages"] else None,
+            rules_acknowledged_at=ks.rules_acknowledged_at if data["acknowledged_rules"] else None,
+            actor=_actor())
     try:
-        result = checkin.check_in(db(), args.pop("entry_id"), venue_id=kiosk.venue_id,
-                                  cabinet_id=kiosk.cabinet_id, actor=_actor(), **args)
+        result = db().run_write(checkin.check_in, wanted)
     except Refused as exc:
         return refused(exc)
     return jsonify(status="ok", repeat=result.repeat,

@@ -16,7 +16,7 @@ def _check_in(db, venue, entry, **kw):
     args = dict(venue_id=venue.id, cabinet_id=None, identified_by="mrz", language="kk",
                 stages_acknowledged_at=now, rules_acknowledged_at=now, actor=ACTOR)
     args.update(kw)
-    return checkin.check_in(db, entry.id, **args)
+    return db.run_write(checkin.check_in, checkin.CheckInRequest(entry.id, **args))
 
 
 @pytest.fixture

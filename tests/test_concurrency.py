@@ -35,10 +35,10 @@ def test_concurrent_check_ins(db):
         for entry_id in work:
             now = utcnow()
             try:
-                r = checkin.check_in(db, entry_id, venue_id=venue.id, cabinet_id=None,
-                                     identified_by="mrz", language="ru",
-                                     stages_acknowledged_at=now, rules_acknowledged_at=now,
-                                     actor=actor)
+                r = db.run_write(checkin.check_in, checkin.CheckInRequest(
+                    entry_id, venue_id=venue.id, cabinet_id=None, identified_by="mrz",
+                    language="ru", stages_acknowledged_at=now, rules_acknowledged_at=now,
+                    actor=actor))
                 results[entry_id].append(("ok", r.cell_id, r.repeat))
             except checkin.Refused as exc:
                 results[entry_id].append(("refused", exc.code, None))

@@ -50,9 +50,9 @@ def command(db, cmd_id):
 
 def do_check_in(db, venue, entry_id):
     now = utcnow()
-    return checkin.check_in(db, entry_id, venue_id=venue.id, cabinet_id=None,
-                            identified_by="mrz", language="kk", stages_acknowledged_at=now,
-                            rules_acknowledged_at=now, actor=ACTOR)
+    return db.run_write(checkin.check_in, checkin.CheckInRequest(
+        entry_id, venue_id=venue.id, cabinet_id=None, identified_by="mrz", language="kk",
+        stages_acknowledged_at=now, rules_acknowledged_at=now, actor=ACTOR))
 
 
 def test_commands_queued_while_stopped_run_after_start(cabinet):

@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 
+from attestation.vocabulary import ErrorCode
+
 STATES = {
     "expected": _l("Expected"), "checked_in": _l("Checked in"), "admitted": _l("Admitted"),
     "in_interview": _l("In interview"), "interviewed": _l("Interviewed"),
@@ -51,10 +53,21 @@ ERRORS = {
     "illegal_transition": _l("This action is not possible in the candidate's current state."),
     "wrong_candidate": _l("A correction must concern the same candidate."),
     "too_long": _l("The text is too long."),
+    "domain_error": _l("The request could not be carried out."),
+    "invalid_input": _l("Check what you entered."),
+    "cabinet_full": _l("No free cell is in service."),
+    "duplicate": _l("This already exists."),
+    "invalid_role": _l("Choose one of the roles."),
+    "weak_password": _l("The password is too short."),
+    "invalid_driver": _l("Choose one of the lock drivers."),
+    "invalid_stage": _l("Each stage needs its name in Kazakh and Russian and its duration in minutes."),
+    "invalid_language": _l("The attestation language is Kazakh or Russian."),
+    "invalid_iin": _l("The IIN is wrong: check its 12 digits."),
+    "invalid_mrz": _l("The ID card could not be read."),
 }
 
 
 def error_text(code: str) -> str:
     if code.startswith("illegal_from_"):
-        code = "illegal_transition"
-    return str(ERRORS.get(code, _l("The request could not be carried out.")))
+        code = ErrorCode.ILLEGAL_TRANSITION
+    return str(ERRORS.get(code, ERRORS[ErrorCode.DOMAIN_ERROR]))

@@ -1,0 +1,65 @@
+"""The layout is a rule, not a habit: import-linter's contracts (in pyproject.toml) hold,
+and the vocabulary is the one spelling of every closed set."""
+
+import ast
+import importlib
+import pathlib
+import pkgutil
+import subprocess
+import sys
+
+import attestation
+from attestation import checkin
+from attestation.errors import DomainError
+from attestation.vocabulary import DriverKind, ErrorCode, values
+from locker_driver.registry import DRIVERS
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_import_contracts_hold():
+    lint = pathlib.Path(sys.executable).with_name("lint-imports")
+    r = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "0 broken" in r.stdout
+
+
+def test_every_driver_kind_has_a_driver_and_no_other():
+    assert set(DRIVERS) == set(values(DriverKind))
+    for kind, cls in DRIVERS.items():
+        assert cls.kind == kind
+        assert cls.first_board <= cls.last_board
+
+
+def _error_codes_in_domain():
+    """Every ``code="..."`` a domain error is raised with, and every class-level ``code``."""
+    found = set()
+    for path in (ROOT / "attestation").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "code" and \
+                    isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                found.add((path.name, node.value.value))
+    return found
+
+
+def test_every_error_code_is_in_the_vocabulary():
+    refusals = set(checkin.REFUSALS)
+    unknown = {(f, c) for f, c in _error_codes_in_domain()
+               if c not in values(ErrorCode) and c not in refusals}
+    assert not unknown
+    for module in pkgutil.iter_modules(attestation.__path__):
+        importlib.import_module(f"attestation.{module.name}")
+    classes = {cls.code for cls in _subclasses(DomainError)} | {DomainError.code}
+    assert classes <= set(values(ErrorCode)) | refusals
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_error_code_has_a_panel_text():
+    from web.texts import ERRORS
+    assert set(values(ErrorCode)) <= set(ERRORS)
