@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput
+from .errors import InvalidInput, NotFound
 from .models import Category, Decision, Outcome, RosterEntry
 
 
@@ -32,3 +33,48 @@ def record(session: Session, entry: RosterEntry, *, outcome_code: str,
                  after={"roster_entry_id": entry.id, "outcome": outcome.code,
                         "category": category_code, "note": note}, sitting_id=entry.sitting_id)
     return decision
+
+
+# -- the configurable lists ----------------------------------------------------------------
+
+def _next_sort(session: Session, model) -> int:
+    return (session.execute(select(func.max(model.sort))).scalar() or 0) + 10
+
+
+def add_outcome(session: Session, code: str, *, name_kk: str, name_ru: str, attested: bool,
+                needs_category: bool, actor: audit.Actor) -> Outcome:
+    """Offer a new protocol outcome (after those already listed)."""
+    if session.get(Outcome, code):
+        raise InvalidInput(f"outcome {code!r} already exists", code="duplicate")
+    outcome = Outcome(code=code, name_kk=name_kk, name_ru=name_ru, attested=attested,
+                      needs_category=needs_category, sort=_next_sort(session, Outcome), active=True)
+    session.add(outcome)
+    session.flush()
+    audit.append(session, actor, "outcome.added", "outcome", code,
+                 after={"name_ru": name_ru, "attested": attested})
+    return outcome
+
+
+def add_category(session: Session, code: str, *, name_kk: str, name_ru: str,
+                 actor: audit.Actor) -> Category:
+    """Offer a new qualification category (after those already listed)."""
+    if session.get(Category, code):
+        raise InvalidInput(f"category {code!r} already exists", code="duplicate")
+    category = Category(code=code, name_kk=name_kk, name_ru=name_ru,
+                        sort=_next_sort(session, Category), active=True)
+    session.add(category)
+    session.flush()
+    audit.append(session, actor, "category.added", "category", code, after={"name_ru": name_ru})
+    return category
+
+
+def disable(session: Session, code: str, actor: audit.Actor) -> Outcome | Category:
+    """Stop offering an outcome or category; decisions already made keep it."""
+    item = session.get(Outcome, code) or session.get(Category, code)
+    if item is None:
+        raise NotFound(f"no outcome or category {code!r}")
+    item.active = False
+    session.flush()
+    audit.append(session, actor, "decision_list.disabled", "outcome" if isinstance(item, Outcome)
+                 else "category", code)
+    return item

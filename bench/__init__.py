@@ -89,13 +89,18 @@ def _post(base, token, path, body):
         return json.loads(resp.read())
 
 
-def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep: bool = False) -> dict:
+def _database(url: str | None):
+    """The database to measure: ``url``, or a temporary SQLite file (and its directory)."""
     tmp = None
     if url is None:
         tmp = tempfile.TemporaryDirectory()
         url = f"sqlite:///{tmp.name}/bench.db"
     dbmod.upgrade(url)
-    database = dbmod.Database(url)
+    return tmp, url, dbmod.Database(url)
+
+
+def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep: bool = False) -> dict:
+    tmp, url, database = _database(url)
     boards = range(1, 1 + (checkins + LOCKS_PER_BOARD - 1) // LOCKS_PER_BOARD)
     sim = BoardSimulator("8a", boards=boards, locks=LOCKS_PER_BOARD)
     pty = PtyServer(sim)
@@ -201,14 +206,7 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
     on ``change`` fetches the board JSON; the delay is from the check-in's commit to the
     moment that client holds a board showing it.
     """
-
-
-    tmp = None
-    if url is None:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/bench.db"
-    dbmod.upgrade(url)
-    database = dbmod.Database(url)
+    tmp, url, database = _database(url)
     with database.write() as s:
         if s.execute(select(Venue)).first() is not None:
             raise SystemExit("bench panel needs an empty database: it creates its own venue")

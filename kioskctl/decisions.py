@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from attestation import audit
-from attestation.errors import DomainError
+from attestation import decisions as decisions_mod
 from attestation.models import Category, Outcome
 
 from .base import Group, actor, database, main
@@ -39,14 +38,8 @@ def decisions_list(ctx):
 def decisions_add_outcome(ctx, code, name_kk, name_ru, attested, needs_category):
     """Add a possible protocol outcome."""
     with database(ctx).write() as s:
-        if s.get(Outcome, code):
-            raise DomainError(f"outcome {code!r} already exists")
-        sort = (s.execute(select(func.max(Outcome.sort))).scalar() or 0) + 10
-        s.add(Outcome(code=code, name_kk=name_kk, name_ru=name_ru, attested=attested,
-                      needs_category=needs_category, sort=sort, active=True))
-        s.flush()
-        audit.append(s, actor(), "outcome.added", "outcome", code,
-                     after={"name_ru": name_ru, "attested": attested})
+        decisions_mod.add_outcome(s, code, name_kk=name_kk, name_ru=name_ru, attested=attested,
+                                  needs_category=needs_category, actor=actor())
     click.echo(f"outcome {code} added")
 
 
@@ -58,12 +51,7 @@ def decisions_add_outcome(ctx, code, name_kk, name_ru, attested, needs_category)
 def decisions_add_category(ctx, code, name_kk, name_ru):
     """Add a qualification category."""
     with database(ctx).write() as s:
-        if s.get(Category, code):
-            raise DomainError(f"category {code!r} already exists")
-        sort = (s.execute(select(func.max(Category.sort))).scalar() or 0) + 10
-        s.add(Category(code=code, name_kk=name_kk, name_ru=name_ru, sort=sort, active=True))
-        s.flush()
-        audit.append(s, actor(), "category.added", "category", code, after={"name_ru": name_ru})
+        decisions_mod.add_category(s, code, name_kk=name_kk, name_ru=name_ru, actor=actor())
     click.echo(f"category {code} added")
 
 
@@ -73,10 +61,5 @@ def decisions_add_category(ctx, code, name_kk, name_ru):
 def decisions_disable(ctx, code):
     """Stop offering an outcome or category (decisions already made keep it)."""
     with database(ctx).write() as s:
-        item = s.get(Outcome, code) or s.get(Category, code)
-        if item is None:
-            raise DomainError(f"no outcome or category {code!r}")
-        item.active = False
-        s.flush()
-        audit.append(s, actor(), "decision_list.disabled", type(item).__tablename__, code)
+        decisions_mod.disable(s, code, actor())
     click.echo(f"{code} disabled")

@@ -54,8 +54,10 @@ def _open(driver, port, door_open_when, settings, verbose, boards=None):
                        door_open_when_set=polarity, trace=trace)
 
 
-def _default_board(driver):
-    return driver_class(driver).first_board
+def _board_driver(driver, port, door_open_when, settings, verbose, board):
+    """The board asked for (default: the driver's first) and a driver for just that board."""
+    board = driver_class(driver).first_board if board is None else board
+    return board, _open(driver, port, door_open_when, settings, verbose, (board,))
 
 
 @locker.command("open")
@@ -64,8 +66,8 @@ def _default_board(driver):
 @click.option("--lock", type=int, required=True, help="Lock number, from 1.")
 def locker_open(driver, port, door_open_when, settings, verbose, board, lock):
     """Pulse one lock, then report whether its door opened."""
-    board = _default_board(driver) if board is None else board
-    with _open(driver, port, door_open_when, settings, verbose, (board,)) as d:
+    board, opened = _board_driver(driver, port, door_open_when, settings, verbose, board)
+    with opened as d:
         d.open_lock(board, lock)
         click.echo(f"board {board} lock {lock}: unlock accepted")
         time.sleep(0.3)
@@ -83,8 +85,8 @@ def locker_open(driver, port, door_open_when, settings, verbose, board, lock):
 @click.option("--lock", type=int, default=None, help="Only this lock.")
 def locker_status(driver, port, door_open_when, settings, verbose, board, lock):
     """Show door states of one board (or one lock)."""
-    board = _default_board(driver) if board is None else board
-    with _open(driver, port, door_open_when, settings, verbose, (board,)) as d:
+    board, opened = _board_driver(driver, port, door_open_when, settings, verbose, board)
+    with opened as d:
         if lock is not None:
             click.echo(f"board {board} lock {lock}: {'open' if d.read_door(board, lock) else 'closed'}")
             return

@@ -22,12 +22,9 @@ class Kerong(BusDriver, LockDriver):
     simulator_protocol = "kerong"
 
     @classmethod
-    def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
-                      pin_factory=None):
-        """Settings: the bus's, and ``unlock_reply`` (status|none)."""
-        return cls(cls.open_bus(port, settings, trace), boards or (cls.first_board,),
-                   door_open_when_set=door_open_when_set,
-                   unlock_reply=settings.get("unlock_reply", "status"))
+    def options(cls, settings: dict) -> dict:
+        """Setting ``unlock_reply``: status|none."""
+        return {"unlock_reply": settings.get("unlock_reply", "status")}
 
     def __init__(self, bus: SerialBus, boards=(0,), *, door_open_when_set: bool = True,
                  unlock_reply: str = "status"):

@@ -25,12 +25,9 @@ class Rs485_8A(BusDriver, LockDriver):
     simulator_protocol = "8a"
 
     @classmethod
-    def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
-                      pin_factory=None):
-        """Settings: the bus's, and ``status_bytes`` (status bytes in a query-all reply)."""
-        return cls(cls.open_bus(port, settings, trace), boards or (cls.first_board,),
-                   door_open_when_set=door_open_when_set,
-                   status_bytes=int(settings.get("status_bytes", p.DEFAULT_STATUS_BYTES)))
+    def options(cls, settings: dict) -> dict:
+        """Setting ``status_bytes``: status bytes in a query-all reply."""
+        return {"status_bytes": int(settings.get("status_bytes", p.DEFAULT_STATUS_BYTES))}
 
     def __init__(self, bus: SerialBus, boards=(1,), *, door_open_when_set: bool = True,
                  status_bytes: int = p.DEFAULT_STATUS_BYTES, locks_per_board: int | None = None):

@@ -179,13 +179,22 @@ class BusDriver:
     boards: tuple[int, ...]
 
     @classmethod
-    def open_bus(cls, port: str, settings: dict, trace=None) -> SerialBus:
-        """The bus of a cabinet.  Settings: ``baudrate``, ``timeout`` (s), ``silence`` (s)."""
+    def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
+                      pin_factory=None):
+        """Settings of the bus: ``baudrate``, ``timeout`` (s), ``silence`` (s); and the
+        driver's own (see its :meth:`options`)."""
         if not port:
             raise ConfigError(f"the {cls.kind} driver needs a port (a device path or a pyserial URL)")
-        return SerialBus(port, int(settings.get("baudrate", cls.baudrate)),
-                         timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
-                         silence=float(settings.get("silence", DEFAULT_SILENCE)), trace=trace)
+        bus = SerialBus(port, int(settings.get("baudrate", cls.baudrate)),
+                        timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
+                        silence=float(settings.get("silence", DEFAULT_SILENCE)), trace=trace)
+        return cls(bus, boards or (cls.first_board,), door_open_when_set=door_open_when_set,
+                   **cls.options(settings))
+
+    @classmethod
+    def options(cls, settings: dict) -> dict:
+        """The driver's own keyword arguments from the cabinet's settings."""
+        return {}
 
     def all_off(self) -> dict[int, str | None]:
         """Serial boards energise a lock only during their own pulse: nothing stays on.

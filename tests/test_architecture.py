@@ -63,3 +63,16 @@ def _subclasses(cls):
 def test_every_error_code_has_a_panel_text():
     from web.texts import ERRORS
     assert set(values(ErrorCode)) <= set(ERRORS)
+
+
+def test_every_value_of_the_vocabulary_has_a_panel_text():
+    from attestation import states
+    from attestation.vocabulary import (AbsenceReason, CellStatus, DoorState, IdentifiedBy,
+                                        Language, ViolationKind)
+    from web import texts
+    for table, allowed in ((texts.STATES, states.STATES), (texts.LANGUAGES, values(Language)),
+                           (texts.IDENTIFIED_BY, values(IdentifiedBy)),
+                           (texts.ABSENCE_REASONS, values(AbsenceReason)),
+                           (texts.VIOLATION_KINDS, values(ViolationKind)),
+                           (texts.CELL_STATUS, values(CellStatus)), (texts.DOOR, values(DoorState))):
+        assert set(table) == set(allowed)

@@ -2,33 +2,38 @@
 
 from flask_babel import lazy_gettext as _l
 
-from attestation.vocabulary import ErrorCode
+from attestation import states
+from attestation.vocabulary import (AbsenceReason, CellStatus, DoorState, ErrorCode, IdentifiedBy,
+                                    Language, ViolationKind)
 
 STATES = {
-    "expected": _l("Expected"), "checked_in": _l("Checked in"), "admitted": _l("Admitted"),
-    "in_interview": _l("In interview"), "interviewed": _l("Interviewed"),
-    "decided": _l("Decided"), "removed": _l("Removed"),
-    "absent_valid": _l("Absent, valid reason"), "absent_invalid": _l("Absent, no valid reason"),
+    states.EXPECTED: _l("Expected"), states.CHECKED_IN: _l("Checked in"),
+    states.ADMITTED: _l("Admitted"), states.IN_INTERVIEW: _l("In interview"),
+    states.INTERVIEWED: _l("Interviewed"), states.DECIDED: _l("Decided"),
+    states.REMOVED: _l("Removed"), states.ABSENT_VALID: _l("Absent, valid reason"),
+    states.ABSENT_INVALID: _l("Absent, no valid reason"),
 }
 #: The attestation language a candidate chose at the kiosk (point 7).
-LANGUAGES = {"kk": _l("Kazakh"), "ru": _l("Russian")}
-IDENTIFIED_BY = {"iin": _l("typed IIN"), "mrz": _l("ID card"), "barcode": _l("ID card barcode"),
-                 "digital_id": _l("digital ID")}
+LANGUAGES = {Language.KK: _l("Kazakh"), Language.RU: _l("Russian")}
+IDENTIFIED_BY = {IdentifiedBy.IIN: _l("typed IIN"), IdentifiedBy.MRZ: _l("ID card"),
+                 IdentifiedBy.BARCODE: _l("ID card barcode"),
+                 IdentifiedBy.DIGITAL_ID: _l("digital ID")}
 ABSENCE_REASONS = {
-    "sick_leave": _l("Temporary incapacity for work (sick leave)"),
-    "vacation": _l("Vacation"),
-    "child_illness": _l("Illness of a minor child"),
-    "bereavement": _l("Death of a close relative"),
-    "business_trip": _l("Business trip"),
+    AbsenceReason.SICK_LEAVE: _l("Temporary incapacity for work (sick leave)"),
+    AbsenceReason.VACATION: _l("Vacation"),
+    AbsenceReason.CHILD_ILLNESS: _l("Illness of a minor child"),
+    AbsenceReason.BEREAVEMENT: _l("Death of a close relative"),
+    AbsenceReason.BUSINESS_TRIP: _l("Business trip"),
 }
-VIOLATION_KINDS = {"device": _l("Use of a phone or electronic device"),
-                   "literature": _l("Use of reference or other literature"),
-                   "other": _l("Other breach of the procedure")}
+VIOLATION_KINDS = {ViolationKind.DEVICE: _l("Use of a phone or electronic device"),
+                   ViolationKind.LITERATURE: _l("Use of reference or other literature"),
+                   ViolationKind.OTHER: _l("Other breach of the procedure")}
 RETURN_STATUS = {"pending": _l("unlock pending"), "opened": _l("cell opened"),
                  "closed": _l("closed again, cell free"), "failed": _l("unlock failed")}
-CELL_STATUS = {"in_service": _l("in service"), "out_of_service": _l("out of service"),
-               "faulty": _l("faulty")}
-DOOR = {"open": _l("door open"), "closed": _l("door closed"), "unknown": _l("door unknown")}
+CELL_STATUS = {CellStatus.IN_SERVICE: _l("in service"),
+               CellStatus.OUT_OF_SERVICE: _l("out of service"), CellStatus.FAULTY: _l("faulty")}
+DOOR = {DoorState.OPEN: _l("door open"), DoorState.CLOSED: _l("door closed"),
+        DoorState.UNKNOWN: _l("door unknown")}
 
 ERRORS = {
     "qualification_document_required": _l("Record the professional qualification document (kind and number)."),
