@@ -11,7 +11,7 @@ transaction is retried (:meth:`attestation.db.Database.run_write`).
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from . import audit, states
@@ -57,7 +57,6 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
                         "reason": reason}, sitting_id=sitting_id)
     if session.get_bind().dialect.name == "postgresql":
         # Wakes the cabinet's agent at commit (LISTEN lock_commands); polling still works.
-        from sqlalchemy import text
         session.execute(text("SELECT pg_notify('lock_commands', :c)"), {"c": str(cell.cabinet_id)})
     return command
 

@@ -14,6 +14,9 @@ import os
 import pathlib
 import time
 
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -133,8 +136,6 @@ def _is_transient(exc: OperationalError) -> bool:
 
 
 def alembic_config(url: str):
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -143,7 +144,6 @@ def alembic_config(url: str):
 
 def upgrade(url: str | None = None, revision: str = "head") -> str:
     """Create or upgrade the database schema; returns the URL used (password hidden)."""
-    from alembic import command
 
     url = database_url(url)
     command.upgrade(alembic_config(url), revision)
@@ -151,7 +151,5 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.migration import MigrationContext
-
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -13,10 +13,12 @@ import dataclasses
 import io
 import pathlib
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, iin as iin_mod
+from . import audit
+from . import iin as iin_mod
 from .errors import InvalidInput
 from .models import Candidate, RosterEntry, Sitting
 
@@ -96,8 +98,6 @@ def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, dict]]:
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import pathlib
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from fpdf import FPDF
 
 from attestation import iin as iin_mod
 from attestation.timeutil import local
@@ -42,8 +44,6 @@ def act_texts(act, lang: str) -> dict:
 
 
 def act_pdf(texts: dict) -> bytes:
-    from fpdf import FPDF
-
     font = next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
     if font is None:
         raise RuntimeError("the DejaVu fonts are missing (apt-get install fonts-dejavu-core)")

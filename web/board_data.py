@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import collections
+import threading
+
 from sqlalchemy import func, select
 
 from attestation import cabinet_state, states
 from attestation import iin as iin_mod
-from attestation.models import (Absence, Assignment, Cabinet, Candidate, Cell, Decision,
-                                DoorEvent, LockCommand, RosterEntry, Sitting, ViolationAct,
-                                AuditEntry)
+from attestation.models import (
+    Absence,
+    Assignment,
+    AuditEntry,
+    Cabinet,
+    Candidate,
+    Cell,
+    Decision,
+    DoorEvent,
+    LockCommand,
+    RosterEntry,
+    Sitting,
+    ViolationAct,
+)
 from attestation.timeutil import local
 from attestation.vocabulary import CommandPurpose, UnlockPhase
 
@@ -110,8 +124,6 @@ class BoardCache:
     """
 
     def __init__(self, keep: int = 16):
-        import collections
-        import threading
         self.keep = keep
         self._boards: "collections.OrderedDict[tuple[int, str], dict]" = collections.OrderedDict()
         self._lock = threading.Lock()
@@ -129,7 +141,6 @@ class BoardCache:
             return self._boards.get((sitting_id, ver))
 
     def current(self, db, sitting_id: int) -> dict:
-        import threading
         with db.read() as s:
             ver = version(s)
         found = self._cached(sitting_id, ver)

@@ -6,13 +6,21 @@ import csv
 import io
 
 from flask import Blueprint, Response, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from attestation import loaders
-from attestation.models import (Absence, Category, Decision, Outcome, RosterEntry, Sitting,
-                                ViolationAct)
-
+from attestation.models import (
+    Absence,
+    Category,
+    Decision,
+    Outcome,
+    RosterEntry,
+    Sitting,
+    ViolationAct,
+)
 from webcore.loaders import get_or_404
 
 from .auth import requires
@@ -110,8 +118,6 @@ def _safe(value):
 @bp.get("/sittings/<int:sitting_id>/protocol.xlsx")
 @requires("protocol.export")
 def protocol_xlsx(sitting_id):
-    from openpyxl import Workbook
-
     lang = document_lang()
     head, body = _table(sitting_id, lang)
     book = Workbook()
