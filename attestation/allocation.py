@@ -28,18 +28,35 @@ def active_assignment(session: Session, entry_id: int) -> Assignment | None:
 
 def claim_free_cell(session: Session, venue_id: int, cabinet_id: int | None = None) -> Cell:
     """Lock and return the lowest-numbered free in-service cell, or raise NoFreeCell."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
     busy = exists().where(Assignment.cell_id == Cell.id, Assignment.released_at.is_(None))
-    query = (select(Cell).join(Cabinet)
-             .where(Cell.status == CellStatus.IN_SERVICE, ~busy, Cabinet.venue_id == venue_id)
-             .order_by(Cabinet.id, Cell.number).limit(1))
-    if cabinet_id is not None:
-        query = query.where(Cell.cabinet_id == cabinet_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Cell)
-    cell = session.execute(query).scalar()
-    if cell is None:
-        raise NoFreeCell("no free cell in service")
-    return cell
+    skipped: list[int] = []
+    while True:
+        query = (select(Cell).join(Cabinet)
+                 .where(Cell.status == CellStatus.IN_SERVICE, ~busy, Cabinet.venue_id == venue_id,
+                        Cell.id.not_in(skipped))
+                 .order_by(Cabinet.id, Cell.number).limit(1))
+        if cabinet_id is not None:
+            query = query.where(Cell.cabinet_id == cabinet_id)
+        if postgresql:
+            query = query.with_for_update(skip_locked=True, of=Cell)
+        cell = session.execute(query).scalar()
+        if cell is None:
+            raise NoFreeCell("no free cell in service")
+        if not postgresql or not _taken_since(session, cell):
+            return cell
+        skipped.append(cell.id)
+
+
+def _taken_since(session: Session, cell: Cell) -> bool:
+    """Was ``cell`` assigned by a transaction that committed while we queued for its lock?
+
+    Under READ COMMITTED the claim's snapshot can predate that commit (the lock was
+    released by it), so the claim saw the cell free; a new statement sees the truth.
+    Without this the insert hits the unique index and the whole check-in is retried.
+    """
+    return session.execute(select(exists().where(
+        Assignment.cell_id == cell.id, Assignment.released_at.is_(None)))).scalar()
 
 
 def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
