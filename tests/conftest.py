@@ -16,8 +16,16 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from attestation import db as dbmod
+
+# Property tests are derandomized in `make test`, so a run fails only for what changed
+# (a fixed seed per test; no example database carrying failures between runs).
+# `HYPOTHESIS_PROFILE=explore make test` searches at random, for a longer hunt.
+settings.register_profile("derandomized", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=500, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 PG_URL = os.environ.get("DATABASE_URL_PG")
 _counter = itertools.count()

@@ -295,3 +295,11 @@ def test_page_never_lists_candidates(rig):
     text = client.get("/").get_data(as_text=True) + client.get("/strings/kk.json").get_data(as_text=True)
     for p in site.people:
         assert p["iin"] not in text and p["last_name"] not in text
+
+
+def test_an_encoded_slash_in_a_session_token_is_not_found_not_redirected(rig):
+    """Found by the fuzz test: "%2F0" became "//0", and slash merging answered 308."""
+    site, client, _sim, _fake = rig
+    r = client.get("/api/v1/kiosk/checkin/%2F0", headers={"Authorization": f"Bearer {site.tokens[0]}"})
+    assert r.status_code == 404
+    assert r.get_json()["status"] == "error"

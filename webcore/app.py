@@ -16,6 +16,8 @@ def configure(app: Flask, defaults: dict, config: dict | None) -> None:
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False
+    # "//" in a path is a malformed id (an encoded "/" in a token), not a reason to redirect.
+    app.url_map.merge_slashes = False
 
 
 def init_database(app: Flask) -> Database:
