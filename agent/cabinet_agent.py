@@ -5,9 +5,14 @@ It executes the lock commands queued for its cabinet (the outbox written by chec
 
 Command life: ``requested`` -> ``sent`` (written *before* the pulse) -> ``done`` | ``failed``.
 
-* A board error is retried up to ``max_attempts`` times; then the command is ``failed``
-  with the error, and the cell counts a failure.  ``faulty_after`` failed commands in a
-  row mark the cell ``faulty`` (allocation skips it).
+* **An unlock frame is never written twice on its own.**  Once the frame may have reached
+  the wire, a missing or corrupt reply is followed by a status read of the board: the
+  door open means the pulse went out (``done``); the door closed means ``failed`` ("no
+  reply, door closed") for staff to repeat or take the cell out of service; no sensor or
+  no answer means ``failed`` with the door unknown.  Only an error that proves the frame
+  never left (the port could not be opened) is retried, up to ``max_attempts`` times.
+  A failed command counts against the cell; ``faulty_after`` failed commands in a row
+  mark the cell ``faulty`` (allocation skips it).
 * With a door sensor, ``done`` means the door was *seen open* after the pulse; a pulse
   the board accepted while the door stayed shut for ``jam_timeout`` seconds is a jam:
   ``failed``, a ``jammed`` door event, a failure counted.  Without a sensor, ``done``
@@ -76,6 +81,7 @@ class CabinetAgent:
         self._door_cache: dict[int, bool] = {}  # cell id -> last reading (True = open)
         self.last_loop = time.monotonic()
         self._last_poll = 0.0
+        self._poll_from = 0  # index in self.boards where the next full poll starts
         self._last_heartbeat = 0.0
         self._stop = threading.Event()
 
@@ -184,7 +190,10 @@ class CabinetAgent:
         try:
             self.driver.open_lock(board, lock)
         except LockerError as exc:
-            self._attempt_failed(cmd_id, attempts, exc)
+            if exc.frame_sent:
+                self._reply_lost(cmd_id, cell_id, exc)
+            else:
+                self._attempt_failed(cmd_id, attempts, exc)
             return
         if has_sensor:
             self.pending[cell_id] = (cmd_id, time.monotonic() + self.jam_timeout)
@@ -193,7 +202,29 @@ class CabinetAgent:
             with self.db.write() as s:
                 self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.DONE)
 
+    def _reply_lost(self, cmd_id: int, cell_id: int, exc: LockerError) -> None:
+        """The frame may have pulsed the lock: look at the door instead of pulsing again."""
+        board, lock, has_sensor = self.cells[cell_id]
+        error = f"{type(exc).__name__}: {exc}"
+        opened = None
+        if has_sensor:
+            try:
+                opened = self.driver.read_doors(board).get(lock)
+            except LockerError as read_exc:
+                error += f"; the door could not be read either ({read_exc})"
+        with self.db.write() as s:
+            cmd = s.get(LockCommand, cmd_id)
+            if opened:
+                self._finish(s, cmd, CommandStatus.DONE, door_opened=True)
+            elif opened is False:
+                self._finish(s, cmd, CommandStatus.FAILED,
+                             error=f"no reply, door closed; not repeated automatically ({error})")
+            else:
+                self._finish(s, cmd, CommandStatus.FAILED,
+                             error=f"no reply, door state unknown; not repeated automatically ({error})")
+
     def _attempt_failed(self, cmd_id: int, attempts: int, exc: Exception) -> None:
+        """The frame provably never reached the wire: the command may run again."""
         error = f"{type(exc).__name__}: {exc}"
         with self.db.write() as s:
             cmd = s.get(LockCommand, cmd_id)
@@ -238,10 +269,16 @@ class CabinetAgent:
 
     # -- doors ---------------------------------------------------------------------------
     def _poll_doors(self, boards=None, initial: bool = False) -> None:
+        """Read the doors of ``boards`` (default: a full cycle over every board).
+
+        Unlocks go ahead of polls: a full cycle yields between boards as soon as an unlock
+        is waiting, so an unlock waits at most for the one status query on the wire; the
+        next cycle starts where this one stopped.
+        """
         if boards is None:
-            self._last_poll = time.monotonic()
+            boards = self._poll_cycle(initial)
         readings: dict[int, bool] = {}
-        for board in boards or self.boards:
+        for board in boards:
             try:
                 states = self.driver.read_doors(board)
                 self.board_errors[board] = None
@@ -272,6 +309,25 @@ class CabinetAgent:
                     self._door_opened(s, cell)
                 elif changed and new == DoorState.CLOSED:
                     self._door_closed(s, cell)
+
+    def _poll_cycle(self, initial: bool):
+        """The boards of a full poll, from where the last one stopped, yielding to unlocks."""
+        order = self.boards[self._poll_from:] + self.boards[:self._poll_from]
+        for i, board in enumerate(order):
+            if i and not initial and self._unlock_waiting():
+                self._poll_from = self.boards.index(board)
+                return
+            yield board
+        self._poll_from = 0
+        self._last_poll = time.monotonic()
+
+    def _unlock_waiting(self) -> bool:
+        now = time.monotonic()
+        with self.db.read() as s:
+            waiting = s.execute(select(LockCommand.id).where(
+                LockCommand.cabinet_id == self.cabinet_id,
+                LockCommand.status == CommandStatus.REQUESTED)).scalars().all()
+        return any(self.not_before.get(cmd_id, 0) <= now for cmd_id in waiting)
 
     def _door_opened(self, s, cell: Cell) -> None:
         pending = self.pending.pop(cell.id, None)

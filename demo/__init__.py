@@ -137,7 +137,7 @@ def main() -> None:
     dbmod.upgrade(url)
     database = dbmod.Database(url)
 
-    sim = BoardSimulator("8a", boards=(1, 2), locks=8, auto_close=8.0)
+    sim = BoardSimulator("8a", boards=(1, 2), locks=8, auto_close=8.0, timing="real")
     pty = PtyServer(sim, link=str(DEMO_DIR / "ttyCABINET"))
     fake = FakeDigitalDocuments(key="demo-key")
     people, token = _build(database, pty.path, fake)

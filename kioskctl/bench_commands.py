@@ -17,8 +17,10 @@ def bench():
 @bench.command("kiosk")
 @click.option("--checkins", type=int, default=500, show_default=True)
 @click.option("--kiosks", type=int, default=1, show_default=True, help="Concurrent kiosks.")
+@click.option("--timing", type=click.Choice(["instant", "real"]), default="instant", show_default=True,
+              help="Simulated boards answer at once, or as real boards do (unlock after the pulse).")
 @click.pass_context
-def bench_kiosk(ctx, checkins, kiosks):
+def bench_kiosk(ctx, checkins, kiosks, timing):
     """Identify -> unlock frame on the simulator's wire, p50/p99, and throughput.
 
     Uses a temporary SQLite file unless --database-url / DATABASE_URL names an empty
@@ -26,7 +28,7 @@ def bench_kiosk(ctx, checkins, kiosks):
     """
     if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
         raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
-    benchmarks.run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo)
+    benchmarks.run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo, timing=timing)
 
 
 @bench.command("load")

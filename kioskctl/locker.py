@@ -119,6 +119,22 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
     click.echo("boards answering: " + ", ".join(str(b) for b in found))
 
 
+def timing_options(fn, default="real"):
+    opts = [
+        click.option("--timing", type=click.Choice(["real", "instant"]), default=default,
+                     show_default=True,
+                     help="Answer as a real board does (unlock after its pulse, bytes at the "
+                          "baud rate), or at once."),
+        click.option("--unlock-reaction", type=float, default=None,
+                     help="Seconds from an unlock frame to its reply (real: 8a 0.5, kerong 0.3)."),
+        click.option("--query-reaction", type=float, default=None,
+                     help="Seconds from a status query to its reply (real: 0.02)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
 @locker.command("simulate")
 @click.option("--protocol", type=click.Choice(list(BY_PROTOCOL)), default="8a", show_default=True)
 @click.option("--boards", type=int, default=1, show_default=True)
@@ -130,13 +146,17 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
               help="Close a door this many seconds after it opened.")
 @click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
               show_default=True, help="How the simulated sensors are wired.")
-def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when):
+@timing_options
+def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when,
+                    timing, unlock_reaction, query_reaction):
     """Run a simulated cabinet and print the device path (or URL) to connect to."""
 
     start = BY_PROTOCOL[protocol].first_board if first_board is None else first_board
     try:
         sim = BoardSimulator(protocol, boards=range(start, start + boards), locks=locks,
-                             auto_close=auto_close, open_is_set=door_open_when == "set")
+                             auto_close=auto_close, open_is_set=door_open_when == "set",
+                             timing=timing, unlock_reaction=unlock_reaction,
+                             query_reaction=query_reaction)
     except RuntimeError as exc:
         raise ConfigError(str(exc)) from None
     server = TcpServer(sim, tcp) if tcp is not None else PtyServer(sim, link=link)
@@ -156,16 +176,19 @@ def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close,
 @locker.command("bench")
 @click.option("--protocol", type=click.Choice(list(BY_PROTOCOL)), default="8a", show_default=True)
 @click.option("--count", type=int, default=300, show_default=True)
-def locker_bench(protocol, count):
-    """Time unlock and full-board status transactions against the simulator on a pty.
+@lambda fn: timing_options(fn, default="instant")
+def locker_bench(protocol, count, timing, unlock_reaction, query_reaction):
+    """Time whole unlock and full-board status transactions against the simulator on a pty.
 
     Prints p50/p99 next to the line time of the bytes at the protocol's baud rate: the
-    physical limit of a real bus.
+    physical limit of a real bus.  ``--timing real`` adds the board's own reaction.
     """
 
     cls = BY_PROTOCOL[protocol]
     board, kind, baud = cls.first_board, cls.kind, cls.baudrate
-    sim = BoardSimulator(protocol, boards=(board,), locks=16 if protocol == "kerong" else 8)
+    sim = BoardSimulator(protocol, boards=(board,), locks=16 if protocol == "kerong" else 8,
+                         timing=timing, unlock_reaction=unlock_reaction,
+                         query_reaction=query_reaction)
     # request + reply bytes of each transaction, and the bus's 5 ms of silence
     unlock_bytes = 5 + (9 if protocol == "kerong" else 5)
     status_bytes = 5 + (9 if protocol == "kerong" else 4 + p8a.DEFAULT_STATUS_BYTES)
@@ -182,6 +205,6 @@ def locker_bench(protocol, count):
             p50 = statistics.median(times) * 1000
             p99 = times[int(len(times) * 0.99) - 1] * 1000
             wire = line_time(nbytes, baud) * 1000
-            click.echo(f"{protocol} {name:6s}: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+            click.echo(f"{protocol} {timing} {name:6s}: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
                        f"(includes >= {d.bus.silence * 1000:.0f} ms bus silence; "
                        f"wire time of {nbytes} bytes at {baud} baud: {wire:.2f} ms)")

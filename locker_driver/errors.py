@@ -6,7 +6,14 @@ catch ``TimeoutError`` or ``ValueError`` without knowing this package.
 
 
 class LockerError(Exception):
-    """Base of every error raised by a lock driver."""
+    """Base of every error raised by a lock driver.
+
+    ``frame_sent`` says whether the request may have reached the wire.  Only an error with
+    ``frame_sent`` False (the port could not even be opened) proves that a lock was not
+    pulsed; after any other error an unlock must not be sent again blindly.
+    """
+
+    frame_sent = True
 
 
 class ConfigError(LockerError, ValueError):
@@ -15,6 +22,10 @@ class ConfigError(LockerError, ValueError):
 
 class PortError(LockerError, OSError):
     """The serial port (or GPIO chip) cannot be opened or has gone away."""
+
+    def __init__(self, message: str, *, frame_sent: bool = True):
+        super().__init__(message)
+        self.frame_sent = frame_sent
 
 
 class BoardNotResponding(LockerError, TimeoutError):

@@ -39,7 +39,8 @@ class Kerong(BusDriver, LockDriver):
             self.bus.transact(p.unlock(board, lock), None, board)
             self.read_doors(board)
         else:
-            self.bus.transact(p.unlock(board, lock), p.status_reply(board), board)
+            self.bus.transact(p.unlock(board, lock), p.status_reply(board), board,
+                              timeout=self.bus.unlock_timeout)
 
     def read_doors(self, board: int) -> dict[int, bool]:
         frame = self.bus.transact(p.status(board), p.status_reply(board), board)

@@ -38,7 +38,8 @@ class Rs485_8A(BusDriver, LockDriver):
         self.locks_per_board = locks_per_board or status_bytes * 8
 
     def open_lock(self, board: int, lock: int) -> None:
-        self.bus.transact(p.unlock(board, lock), p.single_reply(p.UNLOCK_HEADER, board, lock), board)
+        self.bus.transact(p.unlock(board, lock), p.single_reply(p.UNLOCK_HEADER, board, lock), board,
+                          timeout=self.bus.unlock_timeout)
 
     def read_door(self, board: int, lock: int) -> bool:
         frame = self.bus.transact(p.query(board, lock),

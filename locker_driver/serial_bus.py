@@ -6,11 +6,17 @@ Bus discipline (learned by others the hard way):
   port: a cabinet's driver owns its bus, and one agent owns the cabinet);
 * at least ``silence`` seconds (default 5 ms) of quiet between transactions, so every
   board sees the end of one frame before the next begins;
-* replies are read by their known length, within ``timeout`` seconds, skipping stray
-  bytes before the header (see :mod:`locker_driver.framing`);
+* replies are read by their known length, skipping stray bytes before the header (see
+  :mod:`locker_driver.framing`), within ``timeout`` seconds for a status query and
+  ``unlock_timeout`` for an unlock: a real board answers an unlock only after its pulse
+  (about 500 ms on an 8A board), so an unlock waits 1.5 s by default;
 * after a timeout the line is drained until it is quiet, the input buffer flushed and the
   port reopened, so a half-received frame cannot poison the next transaction; a board
-  that does not answer raises :class:`BoardNotResponding` for that board only.
+  that does not answer raises :class:`BoardNotResponding` for that board only;
+* a reply that comes after its timeout is never read as the answer to the next request:
+  a reply names its board (and lock), so only the same board's next request could take
+  it for its own; until as long again as the timeout has passed, that request first
+  drains the line (a board later than twice its timeout is treated as gone).
 
 ``trace``, when given, is called with ``("TX"|"RX", bytes)`` for every frame: it is what
 ``kioskctl locker ... --verbose`` prints.
@@ -32,7 +38,8 @@ except ImportError:  # pragma: no cover - not POSIX
 from .errors import BoardNotResponding, ConfigError, LockerError, PortError
 from .framing import ReplySpec, extract, hexdump
 
-DEFAULT_TIMEOUT = 0.25     # seconds for a whole reply; a 9-byte reply takes 9.4 ms at 9600
+DEFAULT_TIMEOUT = 0.25     # seconds for a status reply; a 9-byte reply takes 9.4 ms at 9600
+DEFAULT_UNLOCK_TIMEOUT = 1.5  # seconds for an unlock reply, which a board sends after its pulse
 DEFAULT_SILENCE = 0.005    # seconds of quiet between transactions
 QUIET_AFTER_TIMEOUT = 0.02  # the line counts as quiet after this long without a byte
 MAX_DRAIN = 0.5
@@ -42,11 +49,15 @@ IO_ERRORS = (serial.SerialException, OSError, _TermiosError)
 
 class SerialBus:
     def __init__(self, url: str, baudrate: int, *, timeout: float = DEFAULT_TIMEOUT,
+                 unlock_timeout: float = DEFAULT_UNLOCK_TIMEOUT,
                  silence: float = DEFAULT_SILENCE,
                  trace: Callable[[str, bytes], None] | None = None):
         self.url = url
         self.baudrate = baudrate
         self.timeout = timeout
+        self.unlock_timeout = unlock_timeout
+        self._late_until = 0.0  # a late reply may still arrive until this moment...
+        self._late_board: int | None = None  # ...from this board
         self.silence = silence
         self.trace = trace
         self._lock = threading.Lock()
@@ -65,7 +76,8 @@ class SerialBus:
                     write_timeout=1.0)
             except IO_ERRORS + (ValueError,) as exc:
                 self._port = None
-                raise PortError(f"cannot open serial port {self.url}: {exc}") from None
+                raise PortError(f"cannot open serial port {self.url}: {exc}",
+                                frame_sent=False) from None
         return self._port
 
     def close(self) -> None:
@@ -99,18 +111,31 @@ class SerialBus:
         self.reopens += 1
 
     # -- transactions ------------------------------------------------------------------
-    def transact(self, request: bytes, reply: ReplySpec | None, board: int | None = None) -> bytes | None:
-        """Send ``request``; return the reply frame matching ``reply`` (None: no reply expected)."""
+    def transact(self, request: bytes, reply: ReplySpec | None, board: int | None = None,
+                 timeout: float | None = None) -> bytes | None:
+        """Send ``request``; return the reply frame matching ``reply`` (None: no reply expected).
+
+        ``timeout`` (seconds) is how long the reply may take; default the bus's ``timeout``.
+        """
+        timeout = self.timeout if timeout is None else timeout
         with self._lock:
             port = self._open()
+            if board is not None and board == self._late_board:
+                self._drain_late(port)
             wait = self._last_end + self.silence - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             try:
                 port.reset_input_buffer()
                 port.write(request)
-                port.flush()
             except IO_ERRORS as exc:
+                # The OS did not take the whole frame: at most a prefix left, which no board
+                # acts on (every frame ends with its checksum), so no lock was pulsed.
+                self._close()
+                raise PortError(f"writing to {self.url} failed: {exc}", frame_sent=False) from None
+            try:
+                port.flush()
+            except IO_ERRORS as exc:  # the frame was handed over: it may be on the wire
                 self._close()
                 raise PortError(f"writing to {self.url} failed: {exc}") from None
             self._emit("TX", request)
@@ -118,14 +143,25 @@ class SerialBus:
             try:
                 if reply is None:
                     return None
-                return self._read_reply(port, reply, board)
+                return self._read_reply(port, reply, board, timeout)
             finally:
                 self._last_end = time.monotonic()
 
-    def _read_reply(self, port, spec: ReplySpec, board) -> bytes:
+    def _drain_late(self, port) -> None:
+        """Read away what a board that missed its timeout may still send (lock held)."""
+        while time.monotonic() < self._late_until:
+            try:
+                late = port.read(256)
+            except IO_ERRORS:
+                return
+            if late:
+                self._emit("RX (late, ignored)", late)
+        self._late_until, self._late_board = 0.0, None
+
+    def _read_reply(self, port, spec: ReplySpec, board, timeout: float) -> bytes:
         buf = bytearray()
         received = bytearray()
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         last_error = None
         while True:
             try:
@@ -145,15 +181,16 @@ class SerialBus:
                 if received:
                     self._emit("RX", bytes(received))
                 self._recover()
+                self._late_until, self._late_board = deadline + timeout, board
                 if last_error is not None:
                     raise type(last_error)(f"{spec.description}: corrupt reply "
                                            f"[{hexdump(received)}]: {last_error}")
                 if received:
                     raise BoardNotResponding(f"{spec.description}: incomplete reply "
-                                             f"[{hexdump(received)}] after {self.timeout:.3f} s",
+                                             f"[{hexdump(received)}] after {timeout:.3f} s",
                                              board)
                 raise BoardNotResponding(f"{spec.description}: no reply within "
-                                         f"{self.timeout:.3f} s", board)
+                                         f"{timeout:.3f} s", board)
 
     def _emit(self, direction: str, data: bytes) -> None:
         if self.trace is not None:
@@ -181,12 +218,14 @@ class BusDriver:
     @classmethod
     def from_settings(cls, port, settings, *, boards, door_open_when_set, trace=None,
                       pin_factory=None):
-        """Settings of the bus: ``baudrate``, ``timeout`` (s), ``silence`` (s); and the
-        driver's own (see its :meth:`options`)."""
+        """Settings of the bus: ``baudrate``, ``timeout`` (s, a status reply),
+        ``unlock_timeout`` (s, an unlock reply), ``silence`` (s); and the driver's own (see
+        its :meth:`options`)."""
         if not port:
             raise ConfigError(f"the {cls.kind} driver needs a port (a device path or a pyserial URL)")
         bus = SerialBus(port, int(settings.get("baudrate", cls.baudrate)),
                         timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
+                        unlock_timeout=float(settings.get("unlock_timeout", DEFAULT_UNLOCK_TIMEOUT)),
                         silence=float(settings.get("silence", DEFAULT_SILENCE)), trace=trace)
         return cls(bus, boards or (cls.first_board,), door_open_when_set=door_open_when_set,
                    **cls.options(settings))

@@ -18,7 +18,17 @@ Faults (attributes, switch them at any time):
 ``dead``          board addresses that never answer
 ``jammed``        (board, lock) doors that stay shut when unlocked
 ``delay``         seconds the board takes before it answers (a slow or hanging board)
+``lose_reply``    act on the next N requests (pulse the lock) but lose the reply
+``late``          answer the next N requests ``late_by`` seconds late (after the driver gave up)
+``inverted``      board addresses whose status bits read the other way round
+``unwired``       (board, lock) doors whose sensor is not wired: the bit never changes
 :meth:`force_open` a door opened with no command
+
+Timing.  ``timing="instant"`` (the default, for codec tests) answers at once.
+``timing="real"`` answers as a board does (:data:`REAL_TIMING`): an unlock is answered
+after the lock's pulse, a status query after the board's own reaction time, and every
+byte, both ways, takes its time on the wire at the protocol's baud rate.  Each value can
+be set on its own (``unlock_reaction``, ``query_reaction`` in seconds, ``pace``).
 """
 
 from __future__ import annotations
@@ -31,6 +41,16 @@ import time
 import tty
 
 from . import protocol_8a as p8a, protocol_kerong as pk
+from .serial_bus import line_time
+
+#: How real boards answer, per protocol: seconds from the end of the request to the first
+#: byte of the reply.  8A: the unlock reply comes after the pulse, about 500 ms (as
+#: Open-Locker's rs485-lock-board notes measure); Kerong KR-CU: we assume 300 ms (its
+#: documents give no figure; set ``--unlock-reaction`` to what a real board shows).
+#: Status queries: tens of milliseconds on both.
+REAL_TIMING = {"8a": {"unlock_reaction": 0.5, "query_reaction": 0.02},
+               "kerong": {"unlock_reaction": 0.3, "query_reaction": 0.02}}
+BAUDRATES = {"8a": p8a.BAUDRATE, "kerong": pk.BAUDRATE}
 
 
 def refuse_in_production() -> None:
@@ -41,10 +61,20 @@ def refuse_in_production() -> None:
 class BoardSimulator:
     def __init__(self, protocol: str = "8a", boards=(1,), locks: int = 8, *,
                  open_is_set: bool = True, auto_close: float | None = None,
-                 status_bytes: int = p8a.DEFAULT_STATUS_BYTES, split_pause: float = 0.003):
+                 status_bytes: int = p8a.DEFAULT_STATUS_BYTES, split_pause: float = 0.003,
+                 timing: str = "instant", unlock_reaction: float | None = None,
+                 query_reaction: float | None = None, pace: bool | None = None):
         refuse_in_production()
-        if protocol not in ("8a", "kerong"):
+        if protocol not in REAL_TIMING:
             raise ValueError("protocol is '8a' or 'kerong'")
+        if timing not in ("instant", "real"):
+            raise ValueError("timing is 'instant' or 'real'")
+        real = timing == "real"
+        preset = REAL_TIMING[protocol] if real else {"unlock_reaction": 0.0, "query_reaction": 0.0}
+        self.unlock_reaction = preset["unlock_reaction"] if unlock_reaction is None else unlock_reaction
+        self.query_reaction = preset["query_reaction"] if query_reaction is None else query_reaction
+        self.pace = real if pace is None else pace
+        self.baudrate = BAUDRATES[protocol]
         self.protocol = protocol
         self.boards = tuple(boards)
         self.locks = locks
@@ -61,6 +91,11 @@ class BoardSimulator:
         self.dead: set[int] = set()
         self.jammed: set[tuple[int, int]] = set()
         self.delay = 0.0
+        self.lose_reply = 0
+        self.late = 0
+        self.late_by = 2.0
+        self.inverted: set[int] = set()
+        self.unwired: set[tuple[int, int]] = set()
         self.unlocks: list[tuple[int, int, float]] = []
         self.requests: list[bytes] = []
         self._buf = bytearray()
@@ -93,11 +128,14 @@ class BoardSimulator:
             self._timers.append(timer)
 
     def _bit(self, board: int, lock: int) -> bool:
-        return self.doors.get((board, lock), False) == self.open_is_set
+        if (board, lock) in self.unwired:
+            return False  # an open input: the same level whatever the door does
+        bit = self.doors.get((board, lock), False) == self.open_is_set
+        return bit != (board in self.inverted)
 
     # -- the wire side -------------------------------------------------------------------
-    def feed(self, data: bytes) -> list[bytes]:
-        """Bytes from the host in; the bursts to send back out (in order)."""
+    def feed(self, data: bytes) -> list[tuple[float, list[bytes]]]:
+        """Bytes from the host in; for each reply, the seconds to wait before it and its bursts."""
         out = []
         with self._lock:
             self._buf += data
@@ -107,9 +145,28 @@ class BoardSimulator:
                     break
                 self.requests.append(request)
                 reply = self._answer(request)
-                if reply is not None:
-                    out.extend(self._deliver(reply))
+                if reply is None:
+                    continue
+                if self.lose_reply:
+                    self.lose_reply -= 1
+                    continue
+                out.append((self._reaction(request), self._deliver(reply)))
         return out
+
+    def is_unlock(self, request: bytes) -> bool:
+        if self.protocol == "8a":
+            return request[0] == p8a.UNLOCK_HEADER
+        return request[2] == pk.CMD_UNLOCK
+
+    def _reaction(self, request: bytes) -> float:
+        """Seconds from the last byte of ``request`` to the first byte of its reply."""
+        delay = self.unlock_reaction if self.is_unlock(request) else self.query_reaction
+        if self.late:
+            self.late -= 1
+            delay += self.late_by
+        if self.pace:
+            delay += line_time(len(request), self.baudrate)  # the request's own wire time
+        return delay + self.delay
 
     def _take_request(self) -> bytes | None:
         buf = self._buf
@@ -186,16 +243,23 @@ class _Server:
                 continue
             if not data:
                 return
-            bursts = self.sim.feed(data)
-            if bursts and self.sim.delay:
-                time.sleep(self.sim.delay)
             try:
-                for i, burst in enumerate(bursts):
-                    if i:
-                        time.sleep(self.sim.split_pause)
-                    write(burst)
+                for delay, bursts in self.sim.feed(data):
+                    time.sleep(delay)
+                    for i, burst in enumerate(bursts):
+                        if i:
+                            time.sleep(self.sim.split_pause)
+                        self._send(burst, write)
             except OSError:
                 return
+
+    def _send(self, burst: bytes, write) -> None:
+        if not self.sim.pace:
+            write(burst)
+            return
+        for i in range(len(burst)):  # one byte at a time, at the baud rate
+            time.sleep(line_time(1, self.sim.baudrate))
+            write(burst[i:i + 1])
 
 
 class PtyServer(_Server):

@@ -17,7 +17,7 @@ from kiosk_site import build_site
 
 @pytest.fixture
 def rig(db, db_url):
-    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     server = PtyServer(sim)
     fake = FakeDigitalDocuments(key="k")
     site = build_site(db, server.path, cells=3, candidates=6)

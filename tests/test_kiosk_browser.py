@@ -25,7 +25,7 @@ TIMEOUT = 15_000
 def kiosk(playwright, sqlite_url):
     from attestation.db import Database
     db = Database(sqlite_url)
-    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     pty = PtyServer(sim)
     fake = FakeDigitalDocuments(key="k")
     site = build_site(db, pty.path, cells=3, candidates=6, kiosks=1)

@@ -134,3 +134,15 @@ def test_serve_agent_executes_queued_unlock(sqlite_url, tmp_path):
                         "nope"], env=env, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "no cabinet named 'nope'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("protocol", ["8a", "kerong"])
+def test_locker_open_waits_for_a_board_that_answers_after_its_pulse(protocol):
+    s = BoardSimulator(protocol, boards=(1,) if protocol == "8a" else (0,), locks=8,
+                       timing="real", unlock_reaction=0.6)
+    with PtyServer(s) as server:
+        driver = "kerong" if protocol == "kerong" else "rs485-8a"
+        r = run("locker", "open", "--driver", driver, "--port", server.path, "--lock", "2")
+    assert r.exit_code == 0, r.output
+    assert "unlock accepted" in r.output and "door is open" in r.output
+    assert len([q for q in s.requests if s.is_unlock(q)]) == 1

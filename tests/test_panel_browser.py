@@ -21,7 +21,7 @@ TIMEOUT = 15_000
 def rig(playwright, sqlite_url):
     from attestation.db import Database
     db = Database(sqlite_url)
-    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     pty = PtyServer(sim)
     site = build_site(db, pty.path, cells=4, candidates=5, kiosks=1)
     add_users(db)

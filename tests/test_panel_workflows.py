@@ -18,7 +18,7 @@ from panel_site import add_users, login, panel_app
 
 @pytest.fixture
 def venue(db, db_url):
-    sim = BoardSimulator("8a", boards=(1,), locks=8)
+    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     pty = PtyServer(sim)
     site = build_site(db, pty.path, cells=4, candidates=6, kiosks=1)
     add_users(db)

@@ -179,3 +179,41 @@ def test_silence_between_transactions():
         driver.close()
     gaps = [tx - rx for (d1, rx), (d2, tx) in zip(stamps[1::2], stamps[2::2])]
     assert len(gaps) == 3 and min(gaps) >= 0.02
+
+
+@pytest.mark.parametrize("protocol", ["8a", "kerong"])
+def test_a_board_answering_an_unlock_after_its_pulse_is_opened_with_one_frame(protocol):
+    """Real timing: 600 ms from the unlock frame to its reply, bytes paced at the baud rate."""
+    kind, boards = PROTOCOLS[protocol]
+    sim = BoardSimulator(protocol, boards=boards[:1], locks=8, timing="real", unlock_reaction=0.6)
+    with PtyServer(sim) as server, make_driver(kind, server.path, boards=boards[:1]) as driver:
+        t0 = time.monotonic()
+        driver.open_lock(boards[0], 2)
+        took = time.monotonic() - t0
+        assert driver.read_doors(boards[0])[2] is True
+    assert took >= 0.6
+    assert [r for r in sim.requests if sim.is_unlock(r)] == [sim.requests[0]]
+    assert len(sim.unlocks) == 1
+
+
+def test_a_late_reply_is_never_taken_for_the_next_answer(rig):
+    sim, driver, boards, frames = rig
+    b = boards[0]
+    sim.late, sim.late_by = 1, 0.15  # the next reply comes after the 0.1 s timeout
+    with pytest.raises(BoardNotResponding):
+        driver.read_doors(b)  # the reply of this query says: every door closed
+    sim.open_door(b, 5)
+    assert driver.read_doors(b)[5] is True  # the fresh answer, not the late stale one
+    assert any(d == "RX (late, ignored)" for d, _ in frames)
+
+
+def test_inverted_status_bits_and_an_unwired_sensor(rig):
+    sim, driver, boards, _ = rig
+    b = boards[0]
+    sim.inverted.add(b)
+    doors = driver.read_doors(b)
+    assert all(doors[lock] for lock in range(1, 9))  # every closed door reads "open"
+    sim.inverted.clear()
+    sim.unwired.add((b, 4))
+    driver.open_lock(b, 4)
+    assert sim.is_open(b, 4) and driver.read_doors(b)[4] is False  # the sensor never changes
