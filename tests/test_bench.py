@@ -15,7 +15,10 @@ def test_kiosk_bench_small_run(db_url):
 
 def test_locker_bench_command():
     out = CliRunner().invoke(main, ["locker", "bench", "--count", "5"]).output
-    assert "8a unlock" in out and "wire time of 10 bytes at 9600 baud: 10.42 ms" in out
+    assert "8a instant unlock" in out and "wire time of 10 bytes at 9600 baud: 10.42 ms" in out
+    out = CliRunner().invoke(main, ["locker", "bench", "--count", "2", "--timing", "real"]).output
+    p50 = float(out.split("8a real unlock: p50")[1].split("ms")[0])
+    assert p50 >= 500  # the whole transaction: a real board answers after its pulse
 
 
 def test_panel_bench_small_run(sqlite_url):
