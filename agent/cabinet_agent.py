@@ -377,10 +377,14 @@ class CabinetAgent:
             del self.pending[cell_id]
             with self.db.write() as s:
                 s.add(DoorEvent(cell_id=cell_id, kind=DoorEventKind.JAMMED, command_id=cmd_id,
-                                detail="unlock accepted, door never opened"))
+                                detail="unlock accepted, door never seen open: jammed, or its "
+                                       "sensor is not responding"))
+                # The sensor cannot tell a jammed door from a dead sensor; the pulse went out
+                # either way, so it is never repeated, and staff look at the door.
                 self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.FAILED,
-                             error=f"jammed: the board accepted the unlock but the door did not "
-                                   f"open within {self.jam_timeout:g} s")
+                             error=f"jammed, or the door sensor is not responding: the board "
+                                   f"accepted the unlock but the door was not seen open within "
+                                   f"{self.jam_timeout:g} s")
 
     def health(self) -> dict:
         return {"cabinet": self.cabinet_name, "boards": self.board_errors,

@@ -112,7 +112,7 @@ def add_cabinet(session: Session, venue: Venue, name: str, driver: str, port: st
                 settings: dict, door_open_when_set: bool, actor: audit.Actor) -> Cabinet:
     if driver not in values(DriverKind):
         raise InvalidInput(f"driver must be one of {', '.join(DriverKind)}", code="invalid_driver")
-    if driver != "gpio" and not port:
+    if driver != DriverKind.GPIO and not port:
         raise InvalidInput("a serial cabinet needs --port (a device path or a pyserial URL)")
     if session.execute(select(Cabinet).where(Cabinet.name == name)).scalar():
         raise InvalidInput(f"cabinet {name!r} already exists", code="duplicate")
@@ -123,6 +123,18 @@ def add_cabinet(session: Session, venue: Venue, name: str, driver: str, port: st
     audit.append(session, actor, "cabinet.added", "cabinet", cabinet.id,
                  after={"name": name, "driver": driver, "port": port, "settings": settings,
                         "door_open_when_set": door_open_when_set})
+    return cabinet
+
+
+def set_door_polarity(session: Session, cabinet: Cabinet, door_open_when_set: bool,
+                      actor: audit.Actor) -> Cabinet:
+    """Which sensor level means "door open" (found wrong by commissioning, say)."""
+    before = cabinet.door_open_when_set
+    cabinet.door_open_when_set = door_open_when_set
+    session.flush()
+    audit.append(session, actor, "cabinet.polarity", "cabinet", cabinet.id,
+                 before={"door_open_when_set": before},
+                 after={"door_open_when_set": door_open_when_set})
     return cabinet
 
 

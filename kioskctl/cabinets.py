@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import click
 
+from agent import commissioning
 from attestation import venues
 from locker_driver.registry import DRIVERS, driver_class
 
@@ -67,3 +70,31 @@ def cell_add(ctx, cabinet_name, number, board, lock, no_sensor):
         cab = venues.cabinet_by_name(s, cabinet_name)
         c = venues.add_cell(s, cab, number, board, lock, not no_sensor, actor())
         click.echo(f"cell {c.number} added to {cab.name} (board {c.board}, lock {c.lock})")
+
+
+@cabinet.command("commission")
+@click.argument("name")
+@click.option("--auto", is_flag=True,
+              help="No person at the cabinet: pulse each lock and watch only its sensor.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=pathlib.Path),
+              default=".", show_default=True, help="Where the report file goes.")
+@click.option("--settle", type=float, default=1.5, show_default=True,
+              help="Seconds a sensor may take to follow its door.")
+@click.pass_context
+def cabinet_commission(ctx, name, auto, report_dir, settle):
+    """Walk every cell once after wiring: lock, door and sensor (stop the agent first).
+
+    For each cell the lock opens and you say which door opened; then you shut it.  Finds
+    cells wired to the wrong lock, dead locks, unwired sensors and inverted polarity,
+    offers to fix the polarity and to take failed cells out of service, and writes a
+    report (a JSON file and an audit entry).
+    """
+    prompts = commissioning.Prompts(
+        say=click.echo,
+        ask_number=lambda text, default: click.prompt(text, default=default, type=int),
+        confirm=lambda text, default: click.confirm(text, default=default),
+        pause=lambda text: click.prompt(text, default="", show_default=False))
+    results, _path = commissioning.commission(database(ctx), name, prompts, actor(), auto=auto,
+                                              settle=settle, report_dir=report_dir)
+    if any(r.result != commissioning.OK for r in results):
+        ctx.exit(1)

@@ -160,6 +160,18 @@ def test_a_board_answering_after_its_pulse_is_opened_with_one_frame(db):
         server.stop()
 
 
+def test_an_unwired_sensor_never_blocks_the_unlock_and_is_reported(cabinet):
+    db, sim, venue, ids = cabinet
+    sim.unwired.add((1, 1))
+    sim.force_open(1, 1)  # whatever the door reports, the unlock is sent
+    r = do_check_in(db, venue, ids[0])
+    agent = make_agent(db, jam_timeout=0.3)
+    agent.start()
+    run_until(agent, lambda: command(db, r.command_id).status == "failed")
+    assert "sensor is not responding" in command(db, r.command_id).error
+    assert sim.unlocks and sim.unlocks[0][:2] == (1, 1) and len(unlock_frames(sim)) == 1
+
+
 def test_jam_detected(cabinet):
     db, sim, venue, ids = cabinet
     sim.jammed.add((1, 1))
