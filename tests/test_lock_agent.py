@@ -144,13 +144,15 @@ def test_an_unlock_that_never_reached_the_wire_is_retried(db):
         server.stop()
 
 
-def test_a_board_answering_after_its_pulse_is_opened_with_one_frame(db):
-    """A real 8A board answers an unlock ~500 ms after the frame (600 ms here)."""
-    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real", unlock_reaction=0.6)
+@pytest.mark.parametrize("protocol, driver", [("8a", "rs485-8a"), ("kerong", "kerong")])
+def test_a_board_answering_after_its_pulse_is_opened_with_one_frame(db, protocol, driver):
+    """A real board answers an unlock after its pulse (600 ms here), bytes at the baud rate."""
+    sim = BoardSimulator(protocol, boards=(1,), locks=8, timing="real", unlock_reaction=0.6)
     server = PtyServer(sim)
     try:
         with db.write() as s:
-            venue, sitting, cab, entries = setup_venue(s, cells=4, candidates=4, port=server.path)
+            venue, sitting, cab, entries = setup_venue(s, cells=4, candidates=4, port=server.path,
+                                                       driver=driver)
         agent = make_agent(db)
         agent.start()
         r = do_check_in(db, venue, entries[0].id)
