@@ -14,9 +14,13 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput, check_length
+from .errors import InvalidInput, check_text
 from .models import Absence, RosterEntry
 from .vocabulary import AbsenceReason, values
+
+
+#: How far after the sitting a return-to-work date may plausibly lie.
+RETURN_DATE_HORIZON = dt.timedelta(days=730)
 
 
 def add_one_month(day: dt.date) -> dt.date:
@@ -45,7 +49,12 @@ def record(session: Session, entry: RosterEntry, *, reason: str | None, document
         if return_date is None:
             raise InvalidInput("a valid reason needs the return-to-work date",
                                code="return_date_required")
-        check_length(document, "the document reference")
+        check_text(document, "the document reference")
+        sitting_day = entry.sitting.date
+        if not sitting_day <= return_date <= sitting_day + RETURN_DATE_HORIZON:
+            raise InvalidInput(f"the return-to-work date must fall between the sitting "
+                               f"({sitting_day}) and {RETURN_DATE_HORIZON.days} days after it",
+                               code="invalid_date")
         event, deadline = "absent_valid", postponement_deadline(return_date)
     absence = Absence(roster_entry_id=entry.id, reason=reason, document=document.strip(),
                       return_date=return_date, deadline=deadline, recorded_by_id=recorded_by_id)

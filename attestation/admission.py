@@ -10,14 +10,14 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput, check_length
+from .errors import InvalidInput, check_text
 from .models import RosterEntry
 from .timeutil import utcnow
 
 
 def admit(session: Session, entry: RosterEntry, *, qualification_document: str,
           identity_checked: bool, actor: audit.Actor) -> RosterEntry:
-    document = check_length((qualification_document or "").strip(), "the document reference")
+    document = check_text((qualification_document or "").strip(), "the document reference")
     if not document:
         raise InvalidInput("record the professional-qualification document (kind and number)",
                            code="qualification_document_required")

@@ -15,7 +15,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from . import audit, states
-from .errors import DomainError, NoFreeCell, check_length
+from .errors import DomainError, NoFreeCell, check_text
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
 from .vocabulary import CellStatus, CommandPurpose
@@ -63,7 +63,7 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
                  assignment: Assignment | None = None, reason: str = "",
                  sitting_id: int | None = None) -> LockCommand:
     """Put an unlock in the cabinet agent's outbox (nothing touches hardware here)."""
-    check_length(reason, "the reason")
+    check_text(reason, "the reason")
     command = LockCommand(cabinet_id=cell.cabinet_id, cell_id=cell.id, purpose=purpose,
                           assignment_id=assignment.id if assignment else None,
                           reason=reason, requested_by=actor.name, requested_at=utcnow())

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, transitions
-from .errors import InvalidInput, NotFound
+from .errors import LONG_TEXT_LIMIT, InvalidInput, NotFound, check_text
 from .models import Category, Decision, Outcome, RosterEntry
 
 
@@ -23,6 +23,7 @@ def record(session: Session, entry: RosterEntry, *, outcome_code: str,
                                code="category_required")
     elif category_code:
         raise InvalidInput("this outcome takes no category", code="category_not_allowed")
+    check_text(note, "the note", LONG_TEXT_LIMIT, multiline=True)
     transitions.apply(session, entry, "decide", actor)
     decision = Decision(roster_entry_id=entry.id, outcome_code=outcome.code,
                         category_code=category_code or None, note=note,

@@ -6,6 +6,8 @@ explanation for logs and the technician's CLI.  Each class also subclasses the b
 that best describes it, so callers that only know Python can still catch it.
 """
 
+import unicodedata
+
 
 class DomainError(Exception):
     """Something the rules of the attestation forbid.  Nothing was changed."""
@@ -51,10 +53,20 @@ class Conflict(DomainError):
 
 #: The longest free text (a reason, a document reference) a column holds.
 TEXT_LIMIT = 300
+#: The longest description of an act of violation, and of a decision's note or witnesses.
+LONG_TEXT_LIMIT = 4000
+#: Line breaks and tabs are text in a description; every other control character is not.
+_MULTILINE_OK = frozenset("\n\r\t")
 
 
-def check_length(text: str, what: str, limit: int = TEXT_LIMIT) -> str:
-    """Refuse, rather than cut, a text its column cannot hold: nothing is silently lost."""
+def check_text(text: str, what: str, limit: int = TEXT_LIMIT, *, multiline: bool = False) -> str:
+    """The one rule for free text: refuse, never cut or clean, what a column or a document
+    cannot hold: longer than ``limit``, or with control characters (a NUL byte in a name
+    would break every spreadsheet of its sitting)."""
     if len(text) > limit:
         raise InvalidInput(f"{what} is longer than {limit} characters", code="too_long")
+    allowed = _MULTILINE_OK if multiline else frozenset()
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+        raise InvalidInput(f"{what} contains control characters", code="control_characters")
     return text
+

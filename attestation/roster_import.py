@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from . import iin as iin_mod
-from .errors import InvalidInput
+from .errors import InvalidInput, check_text
 from .models import Candidate, RosterEntry, Sitting
 
 COLUMNS = ("iin", "last_name", "first_name", "middle_name", "organization", "position")
@@ -146,6 +146,11 @@ def validate(session: Session, sitting: Sitting, rows: list[tuple[int, dict]]) -
         for field in ("last_name", "first_name"):
             if not row[field]:
                 errors.append(RowError(line, f"{field} is empty"))
+        for field in COLUMNS[1:]:
+            try:
+                check_text(row[field], field, Candidate.__table__.c[field].type.length)
+            except InvalidInput as exc:
+                errors.append(RowError(line, str(exc)))
         if row["iin"] in seen:
             errors.append(RowError(line, f"IIN {row['iin']} repeats line {seen[row['iin']]}"))
         seen.setdefault(row["iin"], line)

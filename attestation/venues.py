@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, loaders
-from .errors import InvalidInput, check_length
+from .errors import InvalidInput, check_text
 from .models import Cabinet, Cell, Sitting, Venue
 from .vocabulary import CellStatus, DriverKind, SittingStatus, values
 
@@ -164,7 +164,7 @@ def set_cell_status(session: Session, cell: Cell, status: str, reason: str,
         raise InvalidInput(f"cell status is one of {', '.join(CellStatus)}")
     if status != CellStatus.IN_SERVICE and not reason.strip():
         raise InvalidInput("say why the cell is taken out of service", code="reason_required")
-    check_length(reason, "the reason")
+    check_text(reason, "the reason")
     before = {"status": cell.status, "reason": cell.status_reason}
     cell.status, cell.status_reason = status, reason.strip()
     if status == CellStatus.IN_SERVICE:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, loaders, transitions
-from .errors import InvalidInput
+from .errors import LONG_TEXT_LIMIT, InvalidInput, check_text
 from .models import RosterEntry, Sitting, ViolationAct
 from .vocabulary import ViolationKind, values
-from .timeutil import local, utcnow
+from .timeutil import LOCAL_TZ, local, utcnow
 
 
 def next_number(session: Session, venue_id: int, year: int) -> int:
@@ -34,6 +34,11 @@ def draw_up(session: Session, entry: RosterEntry, *, kind: str, description: str
                            code="invalid_kind")
     if not description.strip():
         raise InvalidInput("describe what happened", code="description_required")
+    check_text(description, "the description", LONG_TEXT_LIMIT, multiline=True)
+    check_text(witnesses, "the witnesses", LONG_TEXT_LIMIT, multiline=True)
+    earliest = dt.datetime.combine(entry.sitting.date - dt.timedelta(days=1), dt.time(0), LOCAL_TZ)
+    if occurred_at < earliest:
+        raise InvalidInput("the violation is dated before its sitting", code="invalid_time")
     if occurred_at.tzinfo is None:
         raise InvalidInput("the time of the violation needs its time zone", code="invalid_time")
     if occurred_at > utcnow() + dt.timedelta(minutes=5):

@@ -169,6 +169,8 @@ class ErrorCode(enum.StrEnum):
     ROSTER_REJECTED = "roster_rejected"
     INVALID_IIN = "invalid_iin"
     INVALID_MRZ = "invalid_mrz"
+    INVALID_DATE = "invalid_date"
+    CONTROL_CHARACTERS = "control_characters"
 
 
 def values(enum_class) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ DEFAULTS = {
     "DIGITAL_ID_TIMEOUT": 3.0,
     "SERIAL_SCANNER_PORT": None,    # e.g. /dev/ttyACM0 for a serial (non-keyboard) scanner
     "SERIAL_SCANNER_BAUD": 9600,
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # the largest kiosk request is a few hundred bytes
 }
 
 

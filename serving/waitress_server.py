@@ -16,8 +16,10 @@ from . import sdnotify
 
 
 def run(app, host: str, port: int, threads: int = 8, probe_path: str = "/healthz") -> None:
+    # waitress refuses a body larger than the app would read (its default is 1 GiB).
+    max_body = app.config.get("MAX_CONTENT_LENGTH") or 1024 * 1024
     server = create_server(app, host=host, port=port, threads=threads, ident="attestation",
-                           connection_limit=max(100, threads * 8))
+                           connection_limit=max(100, threads * 8), max_request_body_size=max_body)
     interval = sdnotify.watchdog_interval()
     if interval:
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.effective_port}{probe_path}"

@@ -39,7 +39,7 @@ def test_deadline_properties(day):
 
 def test_record_valid_reason(db):
     with db.write() as s:
-        _, _, _, entries = setup_venue(s, candidates=2)
+        _, _, _, entries = setup_venue(s, candidates=2, day=D(2024, 1, 15))
         a = absence.record(s, entries[0], reason="sick_leave", document="Больничный лист №17",
                            return_date=D(2024, 1, 31), recorded_by_id=None, actor=ACTOR)
         assert entries[0].state == states.ABSENT_VALID
@@ -52,6 +52,9 @@ def test_record_valid_reason(db):
     (dict(reason="holiday", document="x", return_date=D(2025, 1, 1)), "invalid_reason"),
     (dict(reason="vacation", document=" ", return_date=D(2025, 1, 1)), "document_required"),
     (dict(reason="vacation", document="Приказ", return_date=None), "return_date_required"),
+    (dict(reason="vacation", document="Приказ", return_date=D(1, 1, 1)), "invalid_date"),
+    (dict(reason="vacation", document="Приказ", return_date=D(9999, 12, 31)), "invalid_date"),
+    (dict(reason="vacation", document="Приказ\x00", return_date=D(2099, 1, 1)), "control_characters"),
 ])
 def test_bad_absence_changes_nothing(db, kwargs, code):
     with db.write() as s:

@@ -18,11 +18,12 @@ from attestation import absence, admission, allocation, decisions, loaders, stat
 from attestation.errors import DomainError, InvalidInput
 from attestation.models import Absence, Category, Outcome, RosterEntry, Sitting
 from attestation.timeutil import local_today
+from attestation.vocabulary import NO_VALID_REASON
 
 from webcore.loaders import get_or_404
 
 from .auth import actor, requires
-from .common import db, done, failed, field
+from .common import db, done, failed, field, local_path
 from .texts import ABSENCE_REASONS, STATES
 
 bp = Blueprint("actions", __name__, url_prefix="/panel")
@@ -31,7 +32,7 @@ bp = Blueprint("actions", __name__, url_prefix="/panel")
 def _back(entry_id) -> str:
     with db().read() as s:
         entry = get_or_404(s, RosterEntry, entry_id)
-    return request.form.get("back") or url_for("board.sitting", sitting_id=entry.sitting_id)
+    return local_path(request.form.get("back"), url_for("board.sitting", sitting_id=entry.sitting_id))
 
 
 def _run(entry_id, fn, message):
@@ -93,7 +94,7 @@ def _parse_date(text: str) -> dt.date | None:
 def record_absence(entry_id):
     def fn(s, e):
         reason = field("reason")
-        absence.record(s, e, reason=None if reason == "none" else reason,
+        absence.record(s, e, reason=None if reason == NO_VALID_REASON else reason,
                        document=field("document"), return_date=_parse_date(field("return_date")),
                        recorded_by_id=g.user.id, actor=actor())
     return _run(entry_id, fn, _("The absence is recorded."))

@@ -34,8 +34,10 @@ def _occurred(text: str) -> dt.datetime:
             return dt.datetime.combine(local(utcnow()).date(), dt.time(int(hh), int(mm)),
                                        tzinfo=LOCAL_TZ)
         moment = dt.datetime.fromisoformat(text)
-        return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+        moment.astimezone(dt.timezone.utc)  # a year the clock cannot hold fails here
+        return moment
+    except (ValueError, OverflowError):
         raise InvalidInput("bad time", code="invalid_time") from None
 
 

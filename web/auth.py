@@ -27,6 +27,7 @@ from sqlalchemy import select
 from attestation import accounts, audit
 from attestation.models import User
 
+from .common import local_path
 from .roles import allowed
 
 bp = Blueprint("auth", __name__, url_prefix="/panel")
@@ -185,5 +186,4 @@ def logout():
 def set_language(lang):
     if lang in ("ru", "kk"):
         session["lang"] = lang
-    target = request.referrer or url_for("board.index")
-    return redirect(target if "/panel/" in target else url_for("board.index"))
+    return redirect(local_path(request.referrer, url_for("board.index")))

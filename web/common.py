@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import flash, jsonify, redirect, request, session
 
 from attestation.errors import DomainError, InvalidInput
@@ -31,6 +33,24 @@ def document_lang(*preferred: str | None) -> str:
         if lang in values(Language):
             return lang
     return DEFAULT_LANGUAGE
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """``target`` if it is a path of this panel, else ``fallback``: never a redirect elsewhere.
+
+    A full URL of this host (a Referer) is reduced to its path; "//host", "/\\host" and
+    any other scheme or host are refused.
+    """
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+            return fallback
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/panel/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return fallback
+    return target
 
 
 def done(message: str, back: str, **data):

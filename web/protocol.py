@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 
 from flask import Blueprint, Response, render_template
 from flask_babel import force_locale
@@ -109,10 +110,18 @@ def protocol_csv(sitting_id):
                     headers={"Content-Disposition": f'attachment; filename="protocol-{sitting_id}-{lang}.csv"'})
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list: TAB and CR included).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _safe(value):
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else value
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection), and
+    show a control character a spreadsheet cannot hold as U+FFFD rather than fail."""
+    if not isinstance(value, str):
+        return value
+    text = "".join("\ufffd" if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" else ch
+                   for ch in value)
+    return "'" + text if text[:1] in FORMULA_LEADS else text
 
 
 @bp.get("/sittings/<int:sitting_id>/protocol.xlsx")
@@ -125,7 +134,7 @@ def protocol_xlsx(sitting_id):
     sheet.title = "protocol"
     sheet.append(head)
     for row in body:
-        sheet.append([_safe(v) if isinstance(v, str) else v for v in row])
+        sheet.append([_safe(v) for v in row])
     buf = io.BytesIO()
     book.save(buf)
     return Response(buf.getvalue(),

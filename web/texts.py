@@ -69,6 +69,8 @@ ERRORS = {
     "invalid_language": _l("The attestation language is Kazakh or Russian."),
     "invalid_iin": _l("The IIN is wrong: check its 12 digits."),
     "invalid_mrz": _l("The ID card could not be read."),
+    "invalid_date": _l("The date is outside the possible range."),
+    "control_characters": _l("The text contains characters that cannot be printed."),
 }
 
 
