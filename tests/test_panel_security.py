@@ -1,6 +1,7 @@
 """Who can reach what in the panel: every route against every role, CSRF, sessions, limits."""
 
 import re
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -114,6 +115,26 @@ def test_login_rate_limit(panel):
                                             "csrf_token": csrf2}).status_code == 429
 
 
+def test_login_limit_holds_when_guesses_arrive_at_once(panel):
+    """16 simultaneous wrong passwords for one user: at most the limit is ever checked."""
+    app, _, _ = panel
+    clients = [app.test_client() for _ in range(16)]
+    tokens = [csrf_of(c.get("/panel/login").get_data(as_text=True)) for c in clients]
+    start = threading.Barrier(len(clients))
+    codes = []
+
+    def guess(client, token):
+        start.wait()
+        codes.append(client.post("/panel/login", data={"username": "chair1", "password": "wrong",
+                                                       "csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens)]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+    assert len(codes) == 16 and codes.count(401) == app.config["LOGIN_LIMIT"]
+    assert codes.count(429) == 16 - app.config["LOGIN_LIMIT"]
+
+
 def test_session_expires_when_idle(panel):
     app, _, _ = panel
     client = app.test_client()
@@ -176,3 +197,11 @@ def test_panel_health_reports_database_and_cabinets(panel):
     app, _, _ = panel
     data = app.test_client().get("/panel/healthz").get_json()
     assert data["ok"] and data["database"] and data["cabinets"] == {"cab-1": False}
+
+
+def test_the_readme_role_table_is_the_role_matrix():
+    from pathlib import Path
+
+    from web.roles import role_table
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert role_table() in readme

@@ -39,25 +39,29 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "auth.set_language", "static", 
 
 
 class _Limiter:
+    """Failed sign-ins per key (address, user name) within a window.
+
+    An attempt is counted *before* its password is checked (:meth:`attempt`) and forgiven
+    only when it succeeds (:meth:`clear`): however many guesses arrive at once, at most
+    ``limit`` per window are ever checked.
+    """
+
     def __init__(self):
         self._lock = threading.Lock()
         self._fails: dict[str, list[float]] = {}
 
-    def blocked(self, keys, limit: int, window: float) -> bool:
+    def attempt(self, keys, limit: int, window: float) -> bool:
+        """Count one attempt for every key; False (nothing counted) when any key is at its limit."""
         now = time.monotonic()
         with self._lock:
             for key in keys:
                 recent = [t for t in self._fails.get(key, []) if now - t < window]
                 self._fails[key] = recent
                 if len(recent) >= limit:
-                    return True
-        return False
-
-    def fail(self, keys) -> None:
-        now = time.monotonic()
-        with self._lock:
+                    return False
             for key in keys:
-                self._fails.setdefault(key, []).append(now)
+                self._fails[key].append(now)
+        return True
 
     def clear(self, keys) -> None:
         with self._lock:
@@ -150,14 +154,13 @@ def login():
     keys = (f"ip:{request.remote_addr}", f"user:{name.lower()}")
     limiter = current_app.extensions["login_limiter"]
     cfg = current_app.config
-    if limiter.blocked(keys, cfg["LOGIN_LIMIT"], cfg["LOGIN_WINDOW"]):
+    if not limiter.attempt(keys, cfg["LOGIN_LIMIT"], cfg["LOGIN_WINDOW"]):
         return render_template("login.html", error=_(
             "Too many failed attempts. Wait a few minutes and try again.")), 429
     db = current_app.extensions["attestation_db"]
     with db.read() as s:
         user = s.execute(select(User).where(User.username == name)).scalar()
     if not accounts.check_password(user, request.form.get("password", "")):
-        limiter.fail(keys)
         return render_template("login.html", error=_("Wrong user name or password.")), 401
     limiter.clear(keys)
     lang = session.get("lang")
@@ -170,10 +173,7 @@ def login():
     with db.write() as s:
         audit.append(s, audit.Actor(f"user:{user.username}", f"panel:{request.remote_addr}"),
                      "user.login", "user", user.id)
-    target = request.args.get("next", "")
-    if not target.startswith("/panel/") or target.startswith("//"):
-        target = url_for("board.index")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next"), url_for("board.index")))
 
 
 @bp.post("/logout")

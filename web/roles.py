@@ -1,6 +1,9 @@
 """Who may do what in the panel: the one role matrix every route is checked against."""
 
-ADMIN, SECRETARY, CHAIR, MEMBER, OPERATOR = "admin", "secretary", "chair", "member", "operator"
+from attestation.vocabulary import Role
+
+ADMIN, SECRETARY, CHAIR, MEMBER, OPERATOR = (Role.ADMIN, Role.SECRETARY, Role.CHAIR, Role.MEMBER,
+                                             Role.OPERATOR)
 STAFF = frozenset({ADMIN, SECRETARY, CHAIR, MEMBER, OPERATOR})
 COMMISSION = frozenset({SECRETARY, CHAIR, MEMBER})
 
@@ -23,5 +26,34 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: What each permission lets a person do, as the README's role table says it.
+DESCRIPTIONS = {
+    "board.view": "see the live board",
+    "candidate.search": "search candidates",
+    "sitting.manage": "open and close a sitting",
+    "admission": "admit (confirm the professional-qualification document, and the identity "
+                 "document where the kiosk flagged \"check ID\"), call in, mark the interview finished",
+    "violation.record": "draw up acts of violation",
+    "violation.print": "print acts",
+    "devices.return": "return devices",
+    "cabinet.view": "see the cabinet view",
+    "cabinet.manage": "take a cell out of service, force it open with a stated reason",
+    "absence.record": "record absences",
+    "decision.record": "record decisions",
+    "protocol.export": "print and export the protocol and each candidate's attestation file",
+    "roster.import": "import the roster",
+    "audit.view": "read the audit log",
+}
+
+
 def allowed(role: str | None, permission: str) -> bool:
     return role in PERMISSIONS[permission]
+
+
+def role_table() -> str:
+    """The README's role table, made from :data:`PERMISSIONS` (a test keeps them equal)."""
+    lines = ["| role | may |", "|---|---|"]
+    for role in Role:
+        may = [DESCRIPTIONS[p] for p in PERMISSIONS if role in PERMISSIONS[p]]
+        lines.append(f"| {role} | {'; '.join(may)} |")
+    return "\n".join(lines)
