@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -9,11 +10,12 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from . import audit
 from .errors import InvalidInput
-from .models import KioskDevice, User, Venue
+from .models import KioskDevice, PanelSession, User, Venue
+from .timeutil import utcnow
 from .vocabulary import Role, values
 
 _hasher = PasswordHasher()  # Argon2id, memory-hard (64 MiB, 3 passes by default)
@@ -57,6 +59,96 @@ def add_user(session: Session, username: str, role: str, password: str, full_nam
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# -- panel sessions ------------------------------------------------------------------------
+
+#: A session's last-seen moment is written at most this often (one write a minute, not
+#: one a request); idleness is measured to this precision.
+SEEN_PRECISION = dt.timedelta(seconds=60)
+
+
+def start_session(session: Session, user: User) -> str:
+    """Record a new session for ``user``; returns its token (the cookie's only secret)."""
+    token = secrets.token_urlsafe(32)
+    session.add(PanelSession(token_hash=token_digest(token), user_id=user.id,
+                             created_at=utcnow(), last_seen_at=utcnow()))
+    return token
+
+
+#: What a request finds a session to be (:func:`session_verdict`).
+LIVE, TOUCH, IDLE, USER_DISABLED = "live", "touch", "idle", "user_disabled"
+
+
+def find_session(session: Session, token: str | None) -> PanelSession | None:
+    """The session this token names, with its user, if it has not ended."""
+    if not token:
+        return None
+    return session.execute(select(PanelSession).options(joinedload(PanelSession.user)).where(
+        PanelSession.token_hash == token_digest(token), PanelSession.ended_at.is_(None))).scalar()
+
+
+def session_verdict(found: PanelSession, idle: dt.timedelta) -> str:
+    """``live``; ``touch`` (live, its last-seen moment due for a write); or why it is over."""
+    quiet = utcnow() - found.last_seen_at
+    if quiet > idle:
+        return IDLE
+    if not found.user.active:
+        return USER_DISABLED
+    return TOUCH if quiet > SEEN_PRECISION else LIVE
+
+
+def settle_session(session: Session, session_id: int, verdict: str) -> None:
+    """Write what :func:`session_verdict` found: the last-seen moment, or the end."""
+    found = session.get(PanelSession, session_id)
+    if found is None or found.ended_at is not None:
+        return
+    if verdict == TOUCH:
+        found.last_seen_at = utcnow()
+    elif verdict != LIVE:
+        _end(found, verdict)
+
+
+def end_session(session: Session, token: str | None, reason: str = "logout") -> None:
+    if token:
+        found = session.execute(select(PanelSession).where(
+            PanelSession.token_hash == token_digest(token), PanelSession.ended_at.is_(None))).scalar()
+        if found is not None:
+            _end(found, reason)
+
+
+def end_user_sessions(session: Session, user_id: int, reason: str) -> int:
+    """End every live session of a user (password changed, user disabled); returns how many."""
+    live = session.execute(select(PanelSession).where(
+        PanelSession.user_id == user_id, PanelSession.ended_at.is_(None))).scalars().all()
+    for found in live:
+        _end(found, reason)
+    return len(live)
+
+
+def _end(found: PanelSession, reason: str) -> None:
+    found.ended_at, found.ended_reason = utcnow(), reason
+
+
+def change_password(session: Session, user: User, password: str, actor: audit.Actor) -> None:
+    """A new password, and every session of the user ended."""
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(f"the password needs at least {MIN_PASSWORD} characters",
+                           code="weak_password")
+    user.password_hash = hash_password(password)
+    ended = end_user_sessions(session, user.id, "password_changed")
+    session.flush()
+    audit.append(session, actor, "user.password_changed", "user", user.id,
+                 after={"sessions_ended": ended})
+
+
+def set_active(session: Session, user: User, active: bool, actor: audit.Actor) -> None:
+    """Enable or disable a user; disabling ends every session of the user at once."""
+    user.active = active
+    ended = 0 if active else end_user_sessions(session, user.id, "user_disabled")
+    session.flush()
+    audit.append(session, actor, "user.enabled" if active else "user.disabled", "user", user.id,
+                 after={"sessions_ended": ended})
 
 
 def add_kiosk(session: Session, name: str, venue: Venue, cabinet_id: int | None,

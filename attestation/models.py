@@ -367,6 +367,23 @@ class AuditEntry(Base):
 Index("ix_audit_subject", AuditEntry.subject_type, AuditEntry.subject_id)
 
 
+class PanelSession(Base):
+    """A signed-in panel session, recorded so that it can be ended: the cookie only names it.
+
+    Logout, a password change, disabling the user and idleness end it (``ended_at``).
+    """
+
+    __tablename__ = "panel_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str] = mapped_column(String(40), default="")
+    user: Mapped[User] = relationship()
+
+
 class KioskSession(Base):
     """One person's passage at a kiosk, from identification to their cell.
 

@@ -1,5 +1,6 @@
 """Who can reach what in the panel: every route against every role, CSRF, sessions, limits."""
 
+import datetime as dt
 import re
 import threading
 
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from attestation import accounts, transitions, violations
-from attestation.models import Cabinet, Cell, RosterEntry, User
+from attestation.models import Cabinet, Cell, PanelSession, RosterEntry, User
 from attestation.timeutil import utcnow
 from web.auth import PUBLIC_ENDPOINTS
 from web.roles import PERMISSIONS
@@ -205,3 +206,56 @@ def test_the_readme_role_table_is_the_role_matrix():
     from web.roles import role_table
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert role_table() in readme
+
+
+def test_a_cookie_copied_before_logout_is_worth_nothing_after_it(panel):
+    app, _, _ = panel
+    client = app.test_client()
+    csrf = login(client, "chair")
+    copied = client.get_cookie("panel_session").value
+    assert client.post("/panel/logout", data={"csrf_token": csrf}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("panel_session", copied)
+    r = thief.get("/panel/")
+    assert r.status_code == 302 and "/panel/login" in r.headers["Location"]
+
+
+def test_a_new_session_id_at_every_sign_in(panel):
+    app, _, _ = panel
+    client = app.test_client()
+    login(client, "chair")
+    with client.session_transaction() as sess:
+        first = sess["sid"]
+    login(client, "chair")
+    with client.session_transaction() as sess:
+        assert sess["sid"] != first
+
+
+def test_disabling_a_user_or_changing_the_password_ends_their_sessions_at_once(panel, db):
+    app, _, _ = panel
+    member, chair = app.test_client(), app.test_client()
+    login(member, "member")
+    login(chair, "chair")
+    with db.write() as s:
+        user = s.execute(select(User).where(User.username == "member1")).scalar()
+        accounts.set_active(s, user, False, ACTOR)
+        other = s.execute(select(User).where(User.username == "chair1")).scalar()
+        accounts.change_password(s, other, "a brand new long password", ACTOR)
+    for client in (member, chair):
+        assert client.get("/panel/").status_code == 302
+    with db.read() as s:
+        reasons = set(s.execute(select(PanelSession.ended_reason)).scalars())
+    assert {"user_disabled", "password_changed"} <= reasons
+
+
+def test_a_session_idle_on_the_server_ends(panel, db):
+    app, _, _ = panel
+    client = app.test_client()
+    login(client, "chair")
+    with db.write() as s:
+        for found in s.execute(select(PanelSession)).scalars():
+            found.last_seen_at -= dt.timedelta(minutes=app.config["PANEL_IDLE_MINUTES"] + 1)
+    r = client.get("/panel/")
+    assert r.status_code == 302 and "/panel/login" in r.headers["Location"]
+    with db.read() as s:
+        assert s.execute(select(PanelSession.ended_reason)).scalar() == "idle"

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import secrets
@@ -110,9 +111,16 @@ def _load_user():
         session.clear()
         g.session_expired = True
         return
-    with current_app.extensions["attestation_db"].read() as s:
-        user = s.get(User, uid)
-    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+    db = current_app.extensions["attestation_db"]
+    with db.read() as s:
+        found = accounts.find_session(s, session.get("sid"))
+    verdict = accounts.session_verdict(found, dt.timedelta(seconds=idle)) if found else None
+    if found is not None and verdict != accounts.LIVE:  # a write only when something changes
+        with db.write() as s:
+            accounts.settle_session(s, found.id, verdict)
+    user = found.user if verdict in (accounts.LIVE, accounts.TOUCH) else None
+    g.session_expired = verdict == accounts.IDLE
+    if user is None or user.id != uid or session.get("pw") != user.password_hash[-16:]:
         session.clear()
         return
     session["seen"] = time.time()
@@ -165,19 +173,24 @@ def login():
     limiter.clear(keys)
     lang = session.get("lang")
     session.clear()
+    with db.write() as s:
+        # A new server-side session at every sign-in: a session id is never carried over.
+        sid = accounts.start_session(s, user)
+        audit.append(s, audit.Actor(f"user:{user.username}", f"panel:{request.remote_addr}"),
+                     "user.login", "user", user.id)
     session.permanent = True
-    session.update(uid=user.id, seen=time.time(), pw=user.password_hash[-16:],
+    session.update(uid=user.id, sid=sid, seen=time.time(), pw=user.password_hash[-16:],
                    csrf=secrets.token_urlsafe(32))
     if lang:
         session["lang"] = lang
-    with db.write() as s:
-        audit.append(s, audit.Actor(f"user:{user.username}", f"panel:{request.remote_addr}"),
-                     "user.login", "user", user.id)
     return redirect(local_path(request.args.get("next"), url_for("board.index")))
 
 
 @bp.post("/logout")
 def logout():
+    """Ends the session on the server too: a copy of the cookie is worth nothing after it."""
+    with current_app.extensions["attestation_db"].write() as s:
+        accounts.end_session(s, session.get("sid"))
     session.clear()
     return redirect(url_for("auth.login"))
 
