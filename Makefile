@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test system-deps test-deps clean
+.PHONY: demo test fuzz system-deps test-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +18,11 @@ test-deps:
 
 test: test-deps $(VENV)/.installed
 	tools/run-tests.sh
+
+# The property tests, random and longer than in `make test` (which runs them derandomized).
+fuzz: test-deps $(VENV)/.installed
+	HYPOTHESIS_PROFILE=explore tools/run-tests.sh \
+		tests/test_fuzz.py tests/test_iin.py tests/test_mrz.py tests/test_absence.py tests/test_codecs.py
 
 demo: system-deps $(VENV)/.installed
 	$(PY) -m demo

@@ -36,6 +36,7 @@ REFUSALS = {
     "document_not_found": "the digital document's QR code is unknown or has expired",
     "name_mismatch": "the names on the document do not match the roster",
     "session_expired": "the kiosk session timed out or was reset: start again",
+    "too_many_attempts": "this kiosk had too many failed identifications in a short time",
 }
 
 

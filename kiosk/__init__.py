@@ -14,6 +14,7 @@ from flask import Flask, g, request
 from attestation.digital_id import DigitalDocumentsClient
 from webcore import app as webapp
 from webcore import errors, i18n
+from webcore.limits import AttemptLimiter
 
 from . import api, screen
 from .scanner import SerialScanner
@@ -33,6 +34,8 @@ DEFAULTS = {
     "SERIAL_SCANNER_PORT": None,    # e.g. /dev/ttyACM0 for a serial (non-keyboard) scanner
     "SERIAL_SCANNER_BAUD": 9600,
     "MAX_CONTENT_LENGTH": 64 * 1024,  # the largest kiosk request is a few hundred bytes
+    "KIOSK_IDENTIFY_LIMIT": 10,     # failed identifications per kiosk...
+    "KIOSK_IDENTIFY_WINDOW": 60,    # ...within this many seconds, then "too many attempts"
 }
 
 
@@ -47,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SERIAL_SCANNER_PORT"]:
         app.extensions["serial_scanner"] = SerialScanner(
             app.config["SERIAL_SCANNER_PORT"], int(app.config["SERIAL_SCANNER_BAUD"]))
+    app.extensions["identify_limiter"] = AttemptLimiter()
     i18n.init_app(app, TRANSLATIONS, lambda: g.get("language"))
     app.register_blueprint(api.bp)
     app.register_blueprint(screen.bp)

@@ -90,6 +90,11 @@ def identify():
     g.language = data["language"]
     kiosk = g.kiosk
     client = current_app.extensions.get("digital_id")
+    # Guessing IINs is limited per kiosk: a refused identification counts, a good one not.
+    limiter, keys = current_app.extensions["identify_limiter"], (f"kiosk:{kiosk.id}",)
+    if not limiter.attempt(keys, current_app.config["KIOSK_IDENTIFY_LIMIT"],
+                           current_app.config["KIOSK_IDENTIFY_WINDOW"]):
+        return refused(Refused("too_many_attempts"))
     try:
         with db().read() as s:
             found = identification.identify(s, kiosk.venue_id, data["credential"],
@@ -100,6 +105,7 @@ def identify():
             stages = _stages(sitting, g.language)
     except Refused as exc:
         return refused(exc)
+    limiter.forgive(keys)
     with db().write() as s:
         token = sessions.create(s, kiosk, entry, g.language, found.method,
                                 current_app.config["KIOSK_SESSION_MINUTES"])

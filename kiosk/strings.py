@@ -102,6 +102,8 @@ REFUSAL_TEXT = {
                       _l("The name on your document differs from the list. Please go to the "
                          "secretary of the commission.")),
     "session_expired": (_l("Time is up"), _l("Please start again.")),
+    "too_many_attempts": (_l("Too many attempts"),
+                          _l("Please wait a minute and try again, or ask the secretary for help.")),
 }
 
 assert set(REFUSAL_TEXT) == set(REFUSALS), "every refusal needs its screen"

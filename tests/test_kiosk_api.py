@@ -12,6 +12,7 @@ from attestation.models import (Assignment, LockCommand, RosterEntry, Sitting)
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
+from factories import make_iin
 from kiosk_site import build_site
 
 
@@ -119,6 +120,7 @@ def test_invalid_iin_in_both_languages(rig, language, title):
 
 def test_refusals(rig):
     site, client, sim, fake = rig
+    client.application.config["KIOSK_IDENTIFY_LIMIT"] = 100  # this test walks every refusal
     t = site.tokens[0]
     from factories import make_iin
     stranger = make_iin(999, seed=5)
@@ -303,3 +305,33 @@ def test_an_encoded_slash_in_a_session_token_is_not_found_not_redirected(rig):
     r = client.get("/api/v1/kiosk/checkin/%2F0", headers={"Authorization": f"Bearer {site.tokens[0]}"})
     assert r.status_code == 404
     assert r.get_json()["status"] == "error"
+
+
+def test_failed_identifications_are_limited_per_kiosk_and_good_ones_are_not(rig):
+    site, client, _sim, _fake = rig
+    token = site.tokens[0]
+    for _ in range(15):  # a queue of real people is never limited
+        assert identify(client, token, site.people[0]["iin"])["status"] == "ok"
+    for n in range(10):
+        assert identify(client, token, make_iin(500 + n, seed=9))["reason"] == "not_on_roster"
+    blocked = identify(client, token, site.people[1]["iin"], language="ru")
+    assert blocked["reason"] == "too_many_attempts"
+    assert blocked["message"] == "Слишком много попыток"
+
+
+def test_the_identify_limit_holds_when_guesses_arrive_at_once(rig):
+    site, client, _sim, _fake = rig
+    app = client.application
+    start = threading.Barrier(24)
+    reasons = []
+
+    def guess(n):
+        c = app.test_client()
+        start.wait()
+        reasons.append(identify(c, site.tokens[0], make_iin(700 + n, seed=9))["reason"])
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(24)]
+    [t.start() for t in threads]
+    [t.join(timeout=60) for t in threads]
+    assert reasons.count("not_on_roster") == app.config["KIOSK_IDENTIFY_LIMIT"]
+    assert reasons.count("too_many_attempts") == 24 - app.config["KIOSK_IDENTIFY_LIMIT"]

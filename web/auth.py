@@ -17,7 +17,6 @@ import datetime as dt
 import functools
 import hmac
 import secrets
-import threading
 import time
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
@@ -27,6 +26,8 @@ from sqlalchemy import select
 
 from attestation import accounts, audit
 from attestation.models import User
+
+from webcore.limits import AttemptLimiter
 
 from .common import local_path
 from .roles import allowed
@@ -39,39 +40,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "auth.logout", "auth.set_language", "static", 
                     "panel.healthz", "panel.root"}
 
 
-class _Limiter:
-    """Failed sign-ins per key (address, user name) within a window.
-
-    An attempt is counted *before* its password is checked (:meth:`attempt`) and forgiven
-    only when it succeeds (:meth:`clear`): however many guesses arrive at once, at most
-    ``limit`` per window are ever checked.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._fails: dict[str, list[float]] = {}
-
-    def attempt(self, keys, limit: int, window: float) -> bool:
-        """Count one attempt for every key; False (nothing counted) when any key is at its limit."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                recent = [t for t in self._fails.get(key, []) if now - t < window]
-                self._fails[key] = recent
-                if len(recent) >= limit:
-                    return False
-            for key in keys:
-                self._fails[key].append(now)
-        return True
-
-    def clear(self, keys) -> None:
-        with self._lock:
-            for key in keys:
-                self._fails.pop(key, None)
-
-
 def init_app(app) -> None:
-    app.extensions["login_limiter"] = _Limiter()
+    app.extensions["login_limiter"] = AttemptLimiter()
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.context_processor(lambda: {"csrf_token": csrf_token, "current_user": g.get("user"),
