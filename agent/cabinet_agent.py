@@ -10,7 +10,8 @@ Command life: ``requested`` -> ``sent`` (written *before* the pulse) -> ``done``
   door open means the pulse went out (``done``); the door closed means ``failed`` ("no
   reply, door closed") for staff to repeat or take the cell out of service; no sensor or
   no answer means ``failed`` with the door unknown.  Only an error that proves the frame
-  never left (the port could not be opened) is retried, up to ``max_attempts`` times.
+  never left (the port could not be opened, or the OS refused the write) is retried, up to
+  ``max_attempts`` times.
   A failed command counts against the cell; ``faulty_after`` failed commands in a row
   mark the cell ``faulty`` (allocation skips it).
 * With a door sensor, ``done`` means the door was *seen open* after the pulse; a pulse
