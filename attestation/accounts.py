@@ -70,9 +70,9 @@ SEEN_PRECISION = dt.timedelta(seconds=60)
 
 def start_session(session: Session, user: User) -> str:
     """Record a new session for ``user``; returns its token (the cookie's only secret)."""
-    token = secrets.token_urlsafe(32)
+    token, now = secrets.token_urlsafe(32), utcnow()
     session.add(PanelSession(token_hash=token_digest(token), user_id=user.id,
-                             created_at=utcnow(), last_seen_at=utcnow()))
+                             created_at=now, last_seen_at=now))
     return token
 
 
@@ -110,11 +110,9 @@ def settle_session(session: Session, session_id: int, verdict: str) -> None:
 
 
 def end_session(session: Session, token: str | None, reason: str = "logout") -> None:
-    if token:
-        found = session.execute(select(PanelSession).where(
-            PanelSession.token_hash == token_digest(token), PanelSession.ended_at.is_(None))).scalar()
-        if found is not None:
-            _end(found, reason)
+    found = find_session(session, token)
+    if found is not None:
+        _end(found, reason)
 
 
 def end_user_sessions(session: Session, user_id: int, reason: str) -> int:

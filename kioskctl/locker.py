@@ -28,8 +28,14 @@ def locker():
 FIRST_BOARDS = ", ".join(f"{kind} {cls.first_board}" for kind, cls in DRIVERS.items())
 
 
+def _add_options(fn, options):
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def driver_options(fn):
-    opts = [
+    return _add_options(fn, [
         click.option("--driver", type=click.Choice(list(DRIVERS)),
                      default=DriverKind.RS485_8A.value, show_default=True),
         click.option("--port", default="", help="Serial device (/dev/ttyUSB0) or pyserial URL."),
@@ -38,10 +44,7 @@ def driver_options(fn):
         click.option("--setting", "settings", multiple=True,
                      help="Driver setting key=value, e.g. relay_pins=[17,27] pulse_ms=300."),
         click.option("--verbose", "-v", is_flag=True, help="Print every frame sent and received."),
-    ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
+    ])
 
 
 def _open(driver, port, door_open_when, settings, verbose, boards=None):
@@ -119,8 +122,9 @@ def locker_scan(driver, port, door_open_when, settings, verbose, first, last):
     click.echo("boards answering: " + ", ".join(str(b) for b in found))
 
 
-def timing_options(fn, default="real"):
-    opts = [
+def timing_options(default: str):
+    """The simulator's timing options, ``--timing`` defaulting to ``default``."""
+    return lambda fn: _add_options(fn, [
         click.option("--timing", type=click.Choice(["real", "instant"]), default=default,
                      show_default=True,
                      help="Answer as a real board does (unlock after its pulse, bytes at the "
@@ -129,10 +133,7 @@ def timing_options(fn, default="real"):
                      help="Seconds from an unlock frame to its reply (real: 8a 0.5, kerong 0.3)."),
         click.option("--query-reaction", type=float, default=None,
                      help="Seconds from a status query to its reply (real: 0.02)."),
-    ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
+    ])
 
 
 @locker.command("simulate")
@@ -146,7 +147,7 @@ def timing_options(fn, default="real"):
               help="Close a door this many seconds after it opened.")
 @click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
               show_default=True, help="How the simulated sensors are wired.")
-@timing_options
+@timing_options("real")
 def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when,
                     timing, unlock_reaction, query_reaction):
     """Run a simulated cabinet and print the device path (or URL) to connect to."""
@@ -176,7 +177,7 @@ def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close,
 @locker.command("bench")
 @click.option("--protocol", type=click.Choice(list(BY_PROTOCOL)), default="8a", show_default=True)
 @click.option("--count", type=int, default=300, show_default=True)
-@lambda fn: timing_options(fn, default="instant")
+@timing_options("instant")
 def locker_bench(protocol, count, timing, unlock_reaction, query_reaction):
     """Time whole unlock and full-board status transactions against the simulator on a pty.
 
