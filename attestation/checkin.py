@@ -22,8 +22,9 @@ from .vocabulary import CommandPurpose, IdentifiedBy, Language, SittingStatus, v
 REFUSALS = {
     "invalid_iin": "the IIN is malformed or its check digit is wrong",
     "unreadable_card": "the scanned ID card or barcode could not be read",
-    "not_on_roster": "the person is not on any roster of this venue",
-    "wrong_day": "the person is on this venue's roster, but not today",
+    # One code whether the person is on another day's roster or on none: a kiosk is a
+    # public device, and what it answers must not tell who is on which roster.
+    "not_on_roster": "the person is not on today's roster of this venue",
     "sitting_not_open": "today's sitting has not been opened (or is already closed)",
     "already_removed": "the person was removed from this attestation by an act of violation",
     "absence_recorded": "an absence was already recorded for this person today",
@@ -67,7 +68,7 @@ def find_todays_entry(session: Session, venue_id: int, iin: str,
         .where(Candidate.iin == iin, Sitting.venue_id == venue_id)).all()
     todays = [(e, s) for e, s in rows if s.date == today]
     if not todays:
-        raise Refused("wrong_day" if rows else "not_on_roster")
+        raise Refused("not_on_roster")
     # Several sittings today: prefer the one the person is active in, then an open one.
     todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != SittingStatus.OPEN,
                                 es[1].start_time))

@@ -64,12 +64,9 @@ REFUSAL_TEXT = {
                     _l("Check the 12 digits of your IIN and type it again.")),
     "unreadable_card": (_l("The document could not be read"),
                         _l("Hold the ID card still under the scanner, or type your IIN.")),
-    "not_on_roster": (_l("You are not on the list"),
-                      _l("You are not on the list of this venue. Please go to the secretary "
-                         "of the commission.")),
-    "wrong_day": (_l("Your attestation is on another day"),
-                  _l("You are on this venue's list, but not today. Check the date in your "
-                     "invitation or ask the secretary.")),
+    "not_on_roster": (_l("You are not on today's list"),
+                      _l("You are not on today's list of this venue. Check the date in your "
+                         "invitation or go to the secretary of the commission.")),
     "sitting_not_open": (_l("Check-in has not started"),
                          _l("Check-in for today's sitting is not open. Please wait or ask "
                             "the secretary.")),

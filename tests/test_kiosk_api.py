@@ -163,13 +163,17 @@ def test_refusals(rig):
     assert checkin(client, site.tokens[1], data["session"])["reason"] == "session_expired"
 
 
-def test_wrong_day_and_sitting_not_open(rig):
+def test_another_days_roster_is_not_told_and_sitting_not_open(rig):
     site, client, _, _ = rig
     import datetime as dt
     with site.db.write() as s:
         sitting = s.get(Sitting, site.sitting_id)
         sitting.date = sitting.date + dt.timedelta(days=1)
-    assert identify(client, site.tokens[0], site.people[0]["iin"])["reason"] == "wrong_day"
+    # On tomorrow's roster answers exactly as on none: the kiosk does not tell who is listed.
+    on_other_day = identify(client, site.tokens[0], site.people[0]["iin"])
+    on_none = identify(client, site.tokens[0], make_iin(9001, seed=991))
+    assert on_other_day["reason"] == on_none["reason"] == "not_on_roster"
+    assert on_other_day == on_none
     with site.db.write() as s:
         sitting = s.get(Sitting, site.sitting_id)
         sitting.date = sitting.date - dt.timedelta(days=1)
