@@ -9,12 +9,14 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
-from . import audit
+from . import audit, loaders
 from .errors import InvalidInput
-from .models import KioskDevice, PanelSession, User, Venue
+from .models import KioskDevice, PanelSession, User, UserVenue, Venue
 from .timeutil import utcnow
 from .vocabulary import Role, values
 
@@ -38,7 +40,9 @@ def check_password(user: User | None, password: str) -> bool:
 
 
 def add_user(session: Session, username: str, role: str, password: str, full_name: str,
-             actor: audit.Actor) -> User:
+             actor: audit.Actor, *, venues: Iterable[Venue] = (), all_venues: bool = False
+             ) -> User:
+    """A new panel user of ``role`` who sees ``venues`` (or every venue: ``all_venues``)."""
     if not _NAME.match(username or ""):
         raise InvalidInput("user name: 2-80 latin letters, digits, '.', '_' or '-'")
     if role not in values(Role):
@@ -48,13 +52,57 @@ def add_user(session: Session, username: str, role: str, password: str, full_nam
                            code="weak_password")
     if session.execute(select(User).where(User.username == username)).scalar():
         raise InvalidInput(f"user {username!r} already exists", code="duplicate")
-    user = User(username=username, role=role, full_name=full_name,
+    venues = list(venues)
+    if not venues and not all_venues:
+        raise InvalidInput("name the venues the user works at (--venue CODE), or every venue",
+                           code="venue_required")
+    user = User(username=username, role=role, full_name=full_name, all_venues=all_venues,
                 password_hash=hash_password(password))
     session.add(user)
     session.flush()
+    session.add_all(UserVenue(user_id=user.id, venue_id=v.id) for v in venues)
     audit.append(session, actor, "user.added", "user", user.id,
-                 after={"username": username, "role": role, "full_name": full_name})
+                 after={"username": username, "role": role, "full_name": full_name,
+                        "venues": "all" if all_venues else sorted(v.code for v in venues)})
     return user
+
+
+def user_by_name(session: Session, username: str) -> User:
+    return loaders.find(session, User, username=username)
+
+
+def set_user_venues(session: Session, user: User, actor: audit.Actor, *,
+                    add: Iterable[Venue] = (), remove: Iterable[Venue] = (),
+                    all_venues: bool | None = None) -> list[str]:
+    """Give or take venues; returns the user's venue codes after (``["*"]``: every venue).
+
+    Takes effect on the user's next request: the panel reads the scope every time.
+    """
+    before = _venue_codes(session, user)
+    if all_venues is not None:
+        user.all_venues = all_venues
+    held = set(session.execute(select(UserVenue.venue_id)
+                               .where(UserVenue.user_id == user.id)).scalars())
+    for venue in add:
+        if venue.id not in held:
+            session.add(UserVenue(user_id=user.id, venue_id=venue.id))
+            held.add(venue.id)
+    for venue in remove:
+        session.execute(delete(UserVenue).where(UserVenue.user_id == user.id,
+                                                UserVenue.venue_id == venue.id))
+    session.flush()
+    after = _venue_codes(session, user)
+    if after != before:
+        audit.append(session, actor, "user.venues", "user", user.id,
+                     before={"venues": before}, after={"venues": after})
+    return after
+
+
+def _venue_codes(session: Session, user: User) -> list[str]:
+    if user.all_venues:
+        return ["*"]
+    return list(session.execute(select(Venue.code).join(UserVenue, UserVenue.venue_id == Venue.id)
+                                .where(UserVenue.user_id == user.id).order_by(Venue.code)).scalars())
 
 
 def token_digest(token: str) -> str:

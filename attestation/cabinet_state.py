@@ -13,6 +13,7 @@ import os
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from . import scoping
 from .models import AgentHeartbeat, Assignment, Cabinet, Cell, LockCommand
 from .timeutil import utcnow
 from .vocabulary import CommandPurpose, CommandStatus, DoorState, UnlockPhase, UNFINISHED_COMMANDS
@@ -57,12 +58,14 @@ def is_alive(heartbeat_at: dt.datetime | None, now: dt.datetime | None = None) -
     return ((now or utcnow()) - heartbeat_at).total_seconds() < AGENT_STALE_SECONDS
 
 
-def agents(session: Session) -> list[tuple[Cabinet, AgentHeartbeat | None, bool]]:
-    """Every cabinet with its agent's last heartbeat and whether the agent is alive."""
+def agents(session: Session, scope: scoping.Scope = scoping.EVERY_VENUE
+           ) -> list[tuple[Cabinet, AgentHeartbeat | None, bool]]:
+    """Every cabinet in ``scope`` with its agent's last heartbeat and whether it is alive."""
     beats = {b.cabinet_id: b for b in session.execute(select(AgentHeartbeat)).scalars()}
     now = utcnow()
     return [(cab, beats.get(cab.id), is_alive(beats[cab.id].at if cab.id in beats else None, now))
-            for cab in session.execute(select(Cabinet).order_by(Cabinet.name)).scalars()]
+            for cab in session.execute(select(Cabinet).where(
+                scoping.venue_filter(scope, Cabinet.venue_id)).order_by(Cabinet.name)).scalars()]
 
 
 def cabinet_reachable(session: Session, venue_id: int, cabinet_id: int | None) -> bool:

@@ -22,11 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
+from . import audit_anchor
 from .errors import Conflict
 
 DEFAULT_SQLITE_PATH = pathlib.Path(os.environ.get("ATTESTATION_DATA_DIR", "var")) / "attestation.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
+#: "Take it from the environment" (an argument's default that None cannot be).
+FROM_ENV = object()
 
 
 def database_url(url: str | None = None) -> str:
@@ -82,13 +85,22 @@ class Database:
     retried by :meth:`run_write` a bounded number of times.
     """
 
-    def __init__(self, url: str | None = None, **engine_kwargs):
+    def __init__(self, url: str | None = None, *, audit_key: bytes | None | object = FROM_ENV,
+                 publisher: audit_anchor.Publisher | None | object = FROM_ENV, **engine_kwargs):
+        """``audit_key`` and ``publisher`` default to what the environment names
+        (:mod:`attestation.audit_anchor`); None: appends unsigned, heads not published."""
         self.url = database_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.audit_key = audit_anchor.load_key() if audit_key is FROM_ENV else audit_key
+        if publisher is FROM_ENV:
+            publisher = audit_anchor.Publisher.from_env()
+        self.audit_publisher = publisher
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
-        self._write = sessionmaker(writer, expire_on_commit=False)
+        self._write = sessionmaker(writer, expire_on_commit=False,
+                                   info=audit_anchor.session_info(self.audit_key, publisher))
+        audit_anchor.install(self._write)
 
     @contextlib.contextmanager
     def read(self):

@@ -74,6 +74,14 @@ class Sitting(Base):
     venue: Mapped[Venue] = relationship()
 
 
+class UserVenue(Base):
+    """A venue whose people, boards, acts and cabinets a panel user may see."""
+
+    __tablename__ = "user_venue"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), primary_key=True)
+
+
 class User(Base):
     __tablename__ = "app_user"
     __table_args__ = (_one_of("role", Role),)
@@ -83,6 +91,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: True: every venue, present and future (a regional administrator); else :class:`UserVenue`.
+    all_venues: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -363,6 +373,9 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: HMAC-SHA256 of ``hash`` with the audit key kept outside the database (None: the
+    #: entry was written before a key was configured).
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 Index("ix_audit_subject", AuditEntry.subject_type, AuditEntry.subject_id)
 

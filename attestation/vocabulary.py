@@ -171,6 +171,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_MRZ = "invalid_mrz"
     INVALID_DATE = "invalid_date"
     CONTROL_CHARACTERS = "control_characters"
+    VENUE_REQUIRED = "venue_required"
 
 
 def values(enum_class) -> tuple[str, ...]:

@@ -228,7 +228,7 @@ def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) ->
         s.add_all(cands)
         s.flush()
         s.add_all([RosterEntry(sitting_id=sitting.id, candidate_id=c.id) for c in cands])
-        accounts.add_user(s, "bench", "secretary", "bench-password-1", "", ACTOR)
+        accounts.add_user(s, "bench", "secretary", "bench-password-1", "", ACTOR, venues=[venue])
         sitting_id = sitting.id
         target_ids = [c.id for c in cands[:5]]
     with database.read() as s:

@@ -33,6 +33,7 @@ from attestation import accounts, audit, iin, mrz, venues
 from attestation import db as dbmod
 from attestation.models import Candidate, RosterEntry
 from attestation.timeutil import local_today
+from attestation.vocabulary import Role
 from fake_services.digital_id import FakeDigitalDocuments
 from serving import waitress_server
 
@@ -86,7 +87,8 @@ def _build(database: dbmod.Database, port: str, fake):
             people.append((last, first, value, card, qr))
         _, token = accounts.add_kiosk(s, "demo-kiosk", venue, cab.id, ACTOR)
         for name, role, full_name in USERS:
-            accounts.add_user(s, name, role, f"demo-{name}-2026", full_name, ACTOR)
+            accounts.add_user(s, name, role, f"demo-{name}-2026", full_name, ACTOR,
+                              venues=[venue], all_venues=role == Role.ADMIN)
     return people, token
 
 

@@ -22,10 +22,13 @@ def user():
 @click.option("--role", type=click.Choice(values(Role)),
               required=True)
 @click.option("--full-name", default="")
+@click.option("--venue", "venue_codes", multiple=True, metavar="CODE",
+              help="A venue the user works at (repeat for several).")
+@click.option("--all-venues", is_flag=True, help="Every venue, present and future.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
-def user_add(ctx, name, role, full_name, password_stdin):
-    """Add a panel user with a role."""
+def user_add(ctx, name, role, full_name, venue_codes, all_venues, password_stdin):
+    """Add a panel user with a role, seeing the venues named (or every venue)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     elif sys.stdin.isatty():
@@ -33,8 +36,27 @@ def user_add(ctx, name, role, full_name, password_stdin):
     else:
         raise click.UsageError("no terminal: pass the password with --password-stdin")
     with database(ctx).write() as s:
-        u = accounts.add_user(s, name, role, password, full_name, actor())
+        u = accounts.add_user(s, name, role, password, full_name, actor(),
+                              venues=[venues.venue_by_code(s, c) for c in venue_codes],
+                              all_venues=all_venues)
         click.echo(f"user {u.username} added ({u.role})")
+
+
+@user.command("venues")
+@click.argument("name")
+@click.option("--add", "add_codes", multiple=True, metavar="CODE", help="Give a venue.")
+@click.option("--remove", "remove_codes", multiple=True, metavar="CODE", help="Take a venue away.")
+@click.option("--all/--listed", "all_venues", default=None,
+              help="Every venue, or only those listed for the user.")
+@click.pass_context
+def user_venues(ctx, name, add_codes, remove_codes, all_venues):
+    """Show or change the venues a user sees (effective on their next request)."""
+    with database(ctx).write() as s:
+        u = accounts.user_by_name(s, name)
+        codes = accounts.set_user_venues(
+            s, u, actor(), add=[venues.venue_by_code(s, c) for c in add_codes],
+            remove=[venues.venue_by_code(s, c) for c in remove_codes], all_venues=all_venues)
+    click.echo(f"user {name}: " + ("every venue" if codes == ["*"] else ", ".join(codes) or "no venue"))
 
 
 @main.group(cls=Group)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pathlib
 import shutil
 import uuid
 
@@ -29,6 +30,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 PG_URL = os.environ.get("DATABASE_URL_PG")
 _counter = itertools.count()
+
+
+def pytest_configure(config):
+    """Every process of the suite (the CLI and services it starts too) signs the audit log
+    with one key of this run, as every process of a venue does with the venue's key."""
+    import tempfile
+
+    from attestation import audit_anchor
+    if not os.environ.get(audit_anchor.KEY_ENV):
+        path = pathlib.Path(tempfile.mkdtemp(prefix="audit-key-")) / "audit.key"
+        audit_anchor.write_key(path)
+        os.environ[audit_anchor.KEY_ENV] = str(path)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from attestation import accounts
+from attestation.models import Venue
 from web import create_app
 
 from factories import ACTOR
@@ -13,10 +16,17 @@ PASSWORD = "correct horse battery"
 ROLES = ("admin", "secretary", "chair", "member", "operator")
 
 
-def add_users(db):
+def add_users(db, prefix: str = "", venue_codes: tuple[str, ...] | None = None):
+    """``{prefix}{role}1`` for every role, at the venues named (default: every venue there
+    is; the administrator sees every venue unless venues are named)."""
     with db.write() as s:
+        query = select(Venue)
+        if venue_codes is not None:
+            query = query.where(Venue.code.in_(venue_codes))
+        venues = s.execute(query).scalars().all()
         for role in ROLES:
-            accounts.add_user(s, f"{role}1", role, PASSWORD, f"{role.title()} Тестов", ACTOR)
+            accounts.add_user(s, f"{prefix}{role}1", role, PASSWORD, f"{role.title()} Тестов", ACTOR,
+                              venues=venues, all_venues=role == "admin" and venue_codes is None)
 
 
 def panel_app(db_url, **config):

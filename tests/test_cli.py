@@ -55,8 +55,13 @@ def test_setup_a_sitting_end_to_end(run, tmp_path):
     assert "16 cells" in ok(run("cabinet", "add", "cab-A", "--venue", "ALA", "--driver",
                                 "rs485-8a", "--port", "/dev/ttyUSB0", "--boards", "2", "--locks", "8"))
     ok(run("cell", "add", "--cabinet", "cab-A", "--number", "17", "--board", "3", "--lock", "1"))
-    ok(run("user", "add", "sec1", "--role", "secretary", "--password-stdin",
+    assert "--venue" in err(run("user", "add", "sec1", "--role", "secretary", "--password-stdin",
+                                input="correct horse battery\n"))
+    ok(run("user", "add", "sec1", "--role", "secretary", "--venue", "ALA", "--password-stdin",
            input="correct horse battery\n"))
+    assert "ALA" in ok(run("user", "venues", "sec1"))
+    assert "no venue" in ok(run("user", "venues", "sec1", "--remove", "ALA"))
+    assert "every venue" in ok(run("user", "venues", "sec1", "--all"))
     out = ok(run("kiosk", "add", "entrance-1", "--venue", "ALA", "--cabinet", "cab-A"))
     assert "kiosk_" in out
     assert "intact" in ok(run("audit", "verify"))
@@ -114,6 +119,16 @@ def test_audit_verify_reports_broken_link(run, db_url):
         conn.exec_driver_sql("UPDATE audit_log SET actor = 'x' WHERE id = 1")
     engine.dispose()
     out = err(run("audit", "verify"), code=3)
+    assert "triggers" in out and "dropped" in out
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+                                 "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
+    engine.dispose()
+    out = err(run("audit", "verify"), code=3)
     assert "broken at entry 1" in out
 
 
@@ -130,3 +145,24 @@ def test_decision_lists_are_configurable(run):
     out = ok(run("decisions", "list"))
     assert "postponed_by_commission" in out and "(disabled) Вторая категория" in out
     assert "no outcome or category" in err(run("decisions", "disable", "nope"))
+
+
+def test_audit_key_checkpoints_and_printed_heads(run, db_url, tmp_path, monkeypatch):
+    key = tmp_path / "etc" / "audit.key"
+    assert "written" in ok(run("audit", "keygen", str(key)))
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert "never replaced" in err(run("audit", "keygen", str(key)))
+    cp = tmp_path / "checkpoints.jsonl"
+    monkeypatch.setenv("ATTESTATION_AUDIT_KEY_FILE", str(key))
+    monkeypatch.setenv("ATTESTATION_AUDIT_CHECKPOINT_FILE", str(cp))
+    ok(run("db", "upgrade"))
+    ok(run("venue", "add", "--code", "ALA", "--name-kk", "Алматы", "--name-ru", "Алматы"))
+    printed = ok(run("audit", "checkpoint")).split()[0]
+    out = run("audit", "verify")
+    assert "intact: 1 entries, signed from entry 1" in out.output and "checkpoints matched" in out.output
+    assert "warning" not in out.output
+    assert "intact" in ok(run("audit", "verify", "--printed", printed))
+    assert "ID:HASH" in err(run("audit", "verify", "--printed", "garbage"))
+    wrong = printed.split(":")[0] + ":" + "0" * 16
+    assert "checkpoint" in err(run("audit", "verify", "--printed", wrong), code=3)
+    assert "cannot be read" in err(run("audit", "verify", "--key-file", str(cp)))

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from attestation import accounts, transitions, violations
+from attestation import accounts, transitions, venues, violations
 from attestation.models import Cabinet, Cell, PanelSession, RosterEntry, User
 from attestation.timeutil import utcnow
 from web.auth import PUBLIC_ENDPOINTS
@@ -158,6 +158,8 @@ def test_password_change_ends_sessions(panel, db):
 
 
 def test_cookie_flags_and_hashes(db_url, db):
+    with db.write() as s:
+        venues.add_venue(s, "V1", "Орын", "Место", "", ACTOR)
     add_users(db)
     app = panel_app(db_url, PANEL_INSECURE_COOKIES=False)
     client = app.test_client()

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from agent import CabinetAgent
+from attestation.iin import mask
 from attestation.models import Absence, Assignment, AuditEntry, Cell, LockCommand, RosterEntry
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
@@ -261,7 +262,7 @@ def test_roster_import_in_the_panel(venue):
     assert r.status_code == 200 and "Загружено аттестуемых: 3" in r.get_data(as_text=True)
     assert board_row(sec, v, 0)[1]["total"] == 9
     found = sec.get(f"/panel/search?q={group[0]['last_name'][:4]}").get_data(as_text=True)
-    assert group[0]["iin"] in found
+    assert mask(group[0]["iin"]) in found and group[0]["iin"] not in found
 
 
 def test_audit_viewer(venue):

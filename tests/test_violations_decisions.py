@@ -14,7 +14,8 @@ from factories import ACTOR, setup_venue
 def ready(db):
     with db.write() as s:
         venue, sitting, _, entries = setup_venue(s, candidates=3)
-        member = accounts.add_user(s, "member1", "member", "long-enough-pw", "Ә. Мүше", ACTOR)
+        member = accounts.add_user(s, "member1", "member", "long-enough-pw", "Ә. Мүше", ACTOR,
+                                   venues=[venue])
         for e in entries:
             transitions.apply(s, e, "check_in", ACTOR)
         return [e.id for e in entries], member.id

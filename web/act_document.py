@@ -17,7 +17,8 @@ from .texts import VIOLATION_KINDS
 FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
 
 
-def act_texts(act, lang: str) -> dict:
+def act_texts(act, lang: str, checkpoint: str = "") -> dict:
+    """``checkpoint``: the audit chain's head when printed (``ID:HASH``), at the foot."""
     person, sitting = act.roster_entry.candidate, act.roster_entry.sitting
     venue = sitting.venue
     with force_locale(lang):
@@ -40,6 +41,7 @@ def act_texts(act, lang: str) -> dict:
                              "candidate is removed from the attestation."),
             "signatures": _("Chair and members of the commission (signatures):"),
             "candidate_signature": _("Candidate (signature):"),
+            "checkpoint": _("Audit log checkpoint: %(point)s", point=checkpoint) if checkpoint else "",
         }
 
 
@@ -72,6 +74,10 @@ def act_pdf(texts: dict) -> bytes:
         pdf.cell(0, 6, "_" * 60, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
     pdf.multi_cell(0, 6, texts["candidate_signature"] + "  " + "_" * 30, new_x="LMARGIN", new_y="NEXT")
+    if texts["checkpoint"]:
+        pdf.ln(8)
+        pdf.set_font("DejaVu", "", 8)
+        pdf.multi_cell(0, 4, texts["checkpoint"], new_x="LMARGIN", new_y="NEXT")
     buf = io.BytesIO()
     pdf.output(buf)
     return buf.getvalue()

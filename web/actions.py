@@ -20,10 +20,9 @@ from attestation.models import Absence, Category, Outcome, RosterEntry, Sitting
 from attestation.timeutil import local_today
 from attestation.vocabulary import NO_VALID_REASON
 
-from webcore.loaders import get_or_404
 
 from .auth import actor, requires
-from .common import db, done, failed, field, local_path
+from .common import db, done, failed, field, load, local_path
 from .texts import ABSENCE_REASONS, STATES
 
 bp = Blueprint("actions", __name__, url_prefix="/panel")
@@ -31,7 +30,7 @@ bp = Blueprint("actions", __name__, url_prefix="/panel")
 
 def _back(entry_id) -> str:
     with db().read() as s:
-        entry = get_or_404(s, RosterEntry, entry_id)
+        entry = load(s, RosterEntry, entry_id)
     return local_path(request.form.get("back"), url_for("board.sitting", sitting_id=entry.sitting_id))
 
 
@@ -39,7 +38,7 @@ def _run(entry_id, fn, message):
     back = _back(entry_id)
     try:
         with db().write() as s:
-            fn(s, get_or_404(s, RosterEntry, entry_id))
+            fn(s, load(s, RosterEntry, entry_id))
     except DomainError as exc:
         return failed(exc, back)
     return done(message, back)
@@ -113,7 +112,7 @@ def record_decision(entry_id):
 def absences(sitting_id):
     warn_until = local_today() + dt.timedelta(days=14)
     with db().read() as s:
-        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
         expected = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
             RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.EXPECTED)).scalars().all()
         postponed = s.execute(select(Absence).where(Absence.deadline.is_not(None))
@@ -128,7 +127,7 @@ def absences(sitting_id):
 @requires("decision.record")
 def decisions_page(sitting_id):
     with db().read() as s:
-        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
         entries = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
             RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.INTERVIEWED)).scalars().all()
         outcomes = s.execute(select(Outcome).where(Outcome.active).order_by(Outcome.sort)).scalars().all()

@@ -13,11 +13,10 @@ from attestation.errors import DomainError, InvalidInput
 from attestation.models import RosterEntry, ViolationAct
 from attestation.timeutil import LOCAL_TZ, local, utcnow
 
-from webcore.loaders import get_or_404
 
 from .act_document import act_pdf, act_texts
 from .auth import actor, requires
-from .common import db, document_lang, done, failed, field, wants_json
+from .common import db, document_lang, done, failed, field, load, printed_checkpoint, wants_json
 from .texts import VIOLATION_KINDS
 
 bp = Blueprint("acts", __name__, url_prefix="/panel")
@@ -47,7 +46,7 @@ def _occurred(text: str) -> dt.datetime:
 @requires("violation.record")
 def violation_form(entry_id):
     with db().read() as s:
-        entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
+        entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
         previous = s.execute(select(ViolationAct).where(ViolationAct.roster_entry_id == entry_id)
                              .order_by(ViolationAct.id)).scalars().all()
     return render_template("violation.html", entry=entry, kinds=VIOLATION_KINDS, previous=previous,
@@ -58,7 +57,7 @@ def _record(entry_id):
     back = url_for("acts.violation_form", entry_id=entry_id)
     try:
         with db().write() as s:
-            entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
+            entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
             corrects = None
             if field("corrects"):
                 ref = field("corrects")
@@ -96,8 +95,8 @@ def api_record_violation(entry_id):
 @requires("violation.print")
 def act_page(act_id):
     with db().read() as s:
-        act = get_or_404(s, ViolationAct, act_id, *loaders.ACT)
-        texts = act_texts(act, document_lang(act.roster_entry.language))
+        act = load(s, ViolationAct, act_id, *loaders.ACT)
+        texts = act_texts(act, document_lang(act.roster_entry.language), printed_checkpoint(s))
         corrections = s.execute(select(ViolationAct).where(ViolationAct.corrects_id == act_id)).scalars().all()
         corrections = [(c.id, c.label) for c in corrections]
     return render_template("act.html", act_id=act_id, doc=texts, corrections=corrections)
@@ -107,9 +106,9 @@ def act_page(act_id):
 @requires("violation.print")
 def act_pdf_view(act_id):
     with db().read() as s:
-        act = get_or_404(s, ViolationAct, act_id, *loaders.ACT)
+        act = load(s, ViolationAct, act_id, *loaders.ACT)
         lang = document_lang(act.roster_entry.language)
-        texts = act_texts(act, lang)
+        texts = act_texts(act, lang, printed_checkpoint(s))
         name = f"act-{act.number}-{act.year}-{lang}.pdf"
     return Response(act_pdf(texts), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})

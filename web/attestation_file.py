@@ -19,10 +19,9 @@ from attestation.models import (Absence, Assignment, Category, Decision, Outcome
                                 ViolationAct)
 from attestation.timeutil import local
 
-from webcore.loaders import get_or_404
 
 from .auth import requires
-from .common import db, document_lang
+from .common import db, document_lang, load
 from .texts import ABSENCE_REASONS, IDENTIFIED_BY, LANGUAGES, STATES, VIOLATION_KINDS
 
 bp = Blueprint("attestation_file", __name__, url_prefix="/panel")
@@ -91,7 +90,7 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
 @requires("protocol.export")
 def attestation_file(entry_id):
     with db().read() as s:
-        entry = get_or_404(s, RosterEntry, entry_id, *loaders.ENTRY)
+        entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
         lang = document_lang(entry.language)
         rows = file_rows(s, entry, lang)
     with force_locale(lang):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 from sqlalchemy import select
 
-from attestation import audit
+from attestation import audit, scoping
 from attestation.models import AuditEntry
 from attestation.timeutil import local
 
 from .auth import requires
 from .common import db
+from .texts import AUDIT_WARNINGS
 
 bp = Blueprint("audit_view", __name__, url_prefix="/panel")
 
@@ -22,6 +23,9 @@ def audit_log():
     entry = request.args.get("entry", "").strip()
     cell = request.args.get("cell", "").strip()
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)
+    if g.scope is not scoping.EVERY_VENUE:
+        # Entries of the user's sittings only; the rest (sign-ins, set-up) is the administrator's.
+        query = query.where(AuditEntry.sitting_id.in_(scoping.sitting_ids(g.scope)))
     if sitting.isdigit():
         query = query.where(AuditEntry.sitting_id == int(sitting))
     if entry.isdigit():
@@ -33,6 +37,8 @@ def audit_log():
         if cell.isdigit():
             rows = [r for r in rows if (r.subject_type == "cell" and r.subject_id == cell)
                     or (r.after or {}).get("cell_id") == int(cell)][:500]
-        check = audit.verify(s)
+        database = db()
+        check = audit.verify(s, key=database.audit_key, checkpoints=(
+            database.audit_publisher.published() if database.audit_publisher else ()))
     items = [(local(r.at).strftime("%d.%m.%Y %H:%M:%S"), r) for r in rows]
-    return render_template("audit.html", items=items, check=check, sitting=sitting, entry=entry, cell=cell)
+    return render_template("audit.html", items=items, check=check, audit_warnings=AUDIT_WARNINGS, sitting=sitting, entry=entry, cell=cell)

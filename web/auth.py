@@ -24,7 +24,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import accounts, audit
+from attestation import accounts, audit, scoping
 from attestation.models import User
 
 from webcore.limits import AttemptLimiter
@@ -73,6 +73,7 @@ def _check_csrf():
 
 def _load_user():
     g.user = None
+    g.scope = frozenset()
     uid = session.get("uid")
     if uid is None:
         return
@@ -84,6 +85,8 @@ def _load_user():
     db = current_app.extensions["attestation_db"]
     with db.read() as s:
         found = accounts.find_session(s, session.get("sid"))
+        # Read at every request, so a venue taken away counts from the next one.
+        scope = scoping.scope_of(s, found.user) if found else frozenset()
     verdict = accounts.session_verdict(found, dt.timedelta(seconds=idle)) if found else None
     if found is not None and verdict != accounts.LIVE:  # a write only when something changes
         with db.write() as s:
@@ -95,6 +98,7 @@ def _load_user():
         return
     session["seen"] = time.time()
     g.user = user
+    g.scope = scope
 
 
 def actor() -> audit.Actor:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+from flask import (Blueprint, Response, current_app, g, jsonify, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import loaders, venues
+from attestation import iin as iin_mod, loaders, scoping, venues
 from attestation.errors import DomainError
 from attestation.models import Candidate, RosterEntry, Sitting
 from attestation.timeutil import local_today
 
-from webcore.loaders import get_or_404
 
 from . import live
 from .auth import actor, requires
-from .common import db, done, failed, field
+from .common import db, done, failed, field, load
 from .texts import IDENTIFIED_BY, LANGUAGES, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
@@ -27,6 +26,7 @@ bp = Blueprint("board", __name__, url_prefix="/panel")
 def index():
     with db().read() as s:
         sittings = s.execute(select(Sitting).options(*loaders.SITTING)
+                             .where(scoping.venue_filter(g.scope, Sitting.venue_id))
                              .order_by(Sitting.date.desc(), Sitting.start_time)).scalars().all()
     return render_template("index.html", sittings=sittings, today=local_today())
 
@@ -35,7 +35,7 @@ def index():
 @requires("board.view")
 def sitting(sitting_id):
     with db().read() as s:
-        st = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        st = load(s, Sitting, sitting_id, *loaders.SITTING)
     texts = {"states": {k: str(v) for k, v in STATES.items()},
              "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
              "languages": {k: str(v) for k, v in LANGUAGES.items()}}
@@ -46,7 +46,7 @@ def sitting(sitting_id):
 @requires("board.view")
 def board_json(sitting_id):
     with db().read() as s:
-        get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        load(s, Sitting, sitting_id, *loaders.SITTING)
     cache = current_app.extensions["board_cache"]
     return jsonify(status="ok", **cache.answer(db(), sitting_id, request.args.get("since")))
 
@@ -54,6 +54,8 @@ def board_json(sitting_id):
 @bp.get("/api/sittings/<int:sitting_id>/events")
 @requires("board.view")
 def events(sitting_id):
+    with db().read() as s:
+        load(s, Sitting, sitting_id)
     watcher = current_app.extensions["board_watcher"]
     return Response(stream_with_context(live.event_stream(watcher)), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -66,25 +68,39 @@ def set_status(sitting_id):
     back = url_for("board.sitting", sitting_id=sitting_id)
     try:
         with db().write() as s:
-            venues.set_sitting_status(s, get_or_404(s, Sitting, sitting_id, *loaders.SITTING), str(status), actor())
+            venues.set_sitting_status(s, load(s, Sitting, sitting_id, *loaders.SITTING), str(status), actor())
     except DomainError as exc:
         return failed(exc, back)
     return done(_("Check-in is open.") if status == "open" else _("The sitting is closed."), back)
 
 
+#: A name search needs this many letters; an IIN is searched only whole (12 digits), so
+#: that digits typed one by one do not list everyone whose IIN starts with them.
+SEARCH_MIN_LETTERS = 3
+SEARCH_LIMIT = 50
+
+
 @bp.get("/search")
 @requires("candidate.search")
 def search():
+    """Today's candidates at the user's venues, by name or whole IIN; IINs shown masked."""
     q = request.args.get("q", "").strip()
-    results = []
-    if len(q) >= 2:
+    results, too_short = [], bool(q) and not _searchable(q)
+    if q and not too_short:
         needle = q.casefold()
         with db().read() as s:
             rows = s.execute(select(Candidate, RosterEntry, Sitting).select_from(Candidate)
                              .join(RosterEntry, RosterEntry.candidate_id == Candidate.id)
                              .join(Sitting, Sitting.id == RosterEntry.sitting_id)
-                             .order_by(Sitting.date.desc(), Candidate.last_name)).all()
+                             .where(Sitting.date == local_today(),
+                                    scoping.venue_filter(g.scope, Sitting.venue_id))
+                             .order_by(Candidate.last_name)).all()
         # Filtered here, not by SQL LIKE: SQLite folds the case of ASCII letters only.
         results = [(c, e, st) for c, e, st in rows
-                   if (q.isdigit() and c.iin.startswith(q)) or needle in c.full_name.casefold()][:100]
-    return render_template("search.html", q=q, results=results, states=STATES)
+                   if c.iin == q or needle in c.full_name.casefold()][:SEARCH_LIMIT]
+    return render_template("search.html", q=q, results=results, states=STATES,
+                           too_short=too_short, mask=iin_mod.mask)
+
+
+def _searchable(q: str) -> bool:
+    return (q.isdigit() and len(q) == 12) or (not q.isdigit() and len(q) >= SEARCH_MIN_LETTERS)

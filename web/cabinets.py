@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, g, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,10 +12,9 @@ from attestation.models import (Assignment, Cabinet, Cell, DoorEvent, LockComman
 from attestation.timeutil import local
 from attestation.vocabulary import CommandPurpose
 
-from webcore.loaders import get_or_404
 
 from .auth import actor, requires
-from .common import db, done, failed, field
+from .common import db, done, failed, field, load
 from .texts import CELL_STATUS, DOOR
 
 bp = Blueprint("cabinets", __name__, url_prefix="/panel")
@@ -25,7 +24,7 @@ bp = Blueprint("cabinets", __name__, url_prefix="/panel")
 @requires("cabinet.view")
 def cabinets():
     with db().read() as s:
-        rows = cabinet_state.agents(s)
+        rows = cabinet_state.agents(s, g.scope)
     return render_template("cabinets.html", rows=rows)
 
 
@@ -33,7 +32,7 @@ def cabinets():
 @requires("cabinet.view")
 def cabinet(cabinet_id):
     with db().read() as s:
-        cab = get_or_404(s, Cabinet, cabinet_id)
+        cab = load(s, Cabinet, cabinet_id)
         cells = s.execute(select(Cell).where(Cell.cabinet_id == cabinet_id).order_by(Cell.number)).scalars().all()
         holders = {a.cell_id: a.roster_entry.candidate.full_name for a in s.execute(
             select(Assignment).join(Cell).where(Cell.cabinet_id == cabinet_id,
@@ -55,7 +54,7 @@ def cabinet(cabinet_id):
 
 def _cell_action(cell_id, fn, message):
     with db().read() as s:
-        cell = get_or_404(s, Cell, cell_id)
+        cell = load(s, Cell, cell_id)
     back = url_for("cabinets.cabinet", cabinet_id=cell.cabinet_id)
     try:
         with db().write() as s:

@@ -4,14 +4,36 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, request, session
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session
 
+from attestation import audit, scoping
 from attestation.errors import DomainError, InvalidInput
-
 from attestation.vocabulary import DEFAULT_LANGUAGE, Language, values
 from webcore.app import db  # noqa: F401  (the views' one way to the database)
+from webcore.loaders import get_or_404
 
 from .texts import error_text
+
+
+def load(session, model, ident, *options):
+    """The row a panel view works on, or 404 when it is missing or at a venue the user
+    does not belong to (the same answer: another venue's ids reveal nothing)."""
+    row = get_or_404(session, model, ident, *options)
+    if not scoping.within(g.scope, scoping.venue_id_of(row)):
+        abort(404)
+    return row
+
+
+def printed_checkpoint(session) -> str:
+    """The audit chain's head as printed at the foot of a document, published as it is
+    printed (the paper and the journal then both hold it: see ``kioskctl audit verify``)."""
+    head = audit.head(session)
+    if head is None:
+        return ""
+    publisher = current_app.extensions["attestation_db"].audit_publisher
+    if publisher is not None:
+        publisher.publish(head)
+    return head.printed
 
 
 def wants_json() -> bool:

@@ -22,10 +22,9 @@ from attestation.models import (
     Sitting,
     ViolationAct,
 )
-from webcore.loaders import get_or_404
 
 from .auth import requires
-from .common import db, document_lang
+from .common import db, document_lang, load, printed_checkpoint
 from .texts import ABSENCE_REASONS, LANGUAGES, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
@@ -79,17 +78,19 @@ def columns(lang):
 def protocol(sitting_id):
     lang = document_lang()
     with db().read() as s:
-        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
         rows = protocol_rows(s, sitting_id, lang)
+        point = printed_checkpoint(s)
     with force_locale(lang):
         title = _("PROTOCOL of the sitting of the attestation commission")
+        checkpoint = _("Audit log checkpoint: %(point)s", point=point) if point else ""
     return render_template("protocol.html", sitting=sitting, rows=rows, lang=lang, title=title,
-                           columns=columns(lang), venue_name=getattr(sitting.venue, f"name_{lang}"))
+                           columns=columns(lang), checkpoint=checkpoint, venue_name=getattr(sitting.venue, f"name_{lang}"))
 
 
 def _table(sitting_id, lang):
     with db().read() as s:
-        get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        load(s, Sitting, sitting_id, *loaders.SITTING)
         rows = protocol_rows(s, sitting_id, lang)
     head = columns(lang)
     body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],

@@ -10,7 +10,7 @@ COMMISSION = frozenset({SECRETARY, CHAIR, MEMBER})
 #: permission -> roles that hold it
 PERMISSIONS: dict[str, frozenset[str]] = {
     "board.view": STAFF,                                     # the live board of a sitting
-    "candidate.search": frozenset({ADMIN, SECRETARY, CHAIR, MEMBER}),
+    "candidate.search": frozenset({SECRETARY, CHAIR}),      # who admits finds a person
     "sitting.manage": frozenset({ADMIN, SECRETARY}),         # open / close a sitting
     "admission": frozenset({SECRETARY, CHAIR}),              # documents, admit, call in, finish
     "violation.record": frozenset({CHAIR, MEMBER}),
@@ -29,7 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 #: What each permission lets a person do, as the README's role table says it.
 DESCRIPTIONS = {
     "board.view": "see the live board",
-    "candidate.search": "search candidates",
+    "candidate.search": "search today's candidates at their venues",
     "sitting.manage": "open and close a sitting",
     "admission": "admit (confirm the professional-qualification document, and the identity "
                  "document where the kiosk flagged \"check ID\"), call in, mark the interview finished",

@@ -8,10 +8,9 @@ from flask_babel import gettext as _
 from attestation import loaders, roster_import
 from attestation.models import Sitting
 
-from webcore.loaders import get_or_404
 
 from .auth import actor, requires
-from .common import db
+from .common import db, load
 
 bp = Blueprint("roster", __name__, url_prefix="/panel")
 
@@ -20,7 +19,7 @@ bp = Blueprint("roster", __name__, url_prefix="/panel")
 @requires("roster.import")
 def import_roster(sitting_id):
     with db().read() as s:
-        sitting = get_or_404(s, Sitting, sitting_id, *loaders.SITTING)
+        sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
     if request.method == "GET":
         return render_template("roster.html", sitting=sitting)
     upload = request.files.get("file")

@@ -71,6 +71,16 @@ ERRORS = {
     "invalid_mrz": _l("The ID card could not be read."),
     "invalid_date": _l("The date is outside the possible range."),
     "control_characters": _l("The text contains characters that cannot be printed."),
+    "venue_required": _l("Name the venues the user works at."),
+}
+
+
+#: attestation.audit.WARNINGS, for the audit page.
+AUDIT_WARNINGS = {
+    "no_key": _l("No audit key on this server: the signatures were not checked."),
+    "unsigned": _l("No entry of the log is signed."),
+    "no_checkpoint": _l("No published checkpoint was compared: entries deleted from the end "
+                        "would go unnoticed here (run kioskctl audit verify --journal)."),
 }
 
 

@@ -1,0 +1,51 @@
+"""Which venues a panel user may see: the one rule every panel query is limited by.
+
+A user belongs to the venues listed for them (:class:`~.models.UserVenue`), or to all of
+them (``User.all_venues``, for a regional administrator).  A scope is a frozenset of venue
+ids, or :data:`EVERY_VENUE`.  What lies outside a user's scope does not exist for them:
+the panel answers 404, never 403, so an id reveals nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
+
+from .models import Cabinet, Cell, RosterEntry, Sitting, User, UserVenue, ViolationAct
+
+#: The scope of a user who sees every venue.
+EVERY_VENUE = None
+
+Scope = frozenset[int] | None
+
+
+def scope_of(session: Session, user: User) -> Scope:
+    if user.all_venues:
+        return EVERY_VENUE
+    return frozenset(session.execute(
+        select(UserVenue.venue_id).where(UserVenue.user_id == user.id)).scalars())
+
+
+def venue_id_of(row) -> int:
+    """The venue a sitting, roster entry, act, cabinet or cell belongs to."""
+    if isinstance(row, (Sitting, Cabinet, ViolationAct)):
+        return row.venue_id
+    if isinstance(row, RosterEntry):
+        return row.sitting.venue_id
+    if isinstance(row, Cell):
+        return row.cabinet.venue_id
+    raise TypeError(f"{type(row).__name__} does not belong to a venue")
+
+
+def within(scope: Scope, venue_id: int | None) -> bool:
+    return scope is EVERY_VENUE or venue_id in scope
+
+
+def venue_filter(scope: Scope, column):
+    """A WHERE clause limiting ``column`` (a venue id column) to ``scope``."""
+    return true() if scope is EVERY_VENUE else column.in_(sorted(scope))
+
+
+def sitting_ids(scope: Scope):
+    """A subquery of the ids of the sittings in ``scope`` (for rows that name a sitting)."""
+    return select(Sitting.id).where(venue_filter(scope, Sitting.venue_id))
