@@ -29,7 +29,7 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 from web import create_app as create_panel
 
 from agent import CabinetAgent
-from attestation import accounts, audit, iin, mrz, venues
+from attestation import accounts, audit, audit_anchor, iin, mrz, venues
 from attestation import db as dbmod
 from attestation.models import Candidate, RosterEntry
 from attestation.timeutil import local_today
@@ -136,6 +136,9 @@ def main() -> None:
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     url = f"sqlite:///{DEMO_DIR / 'demo.db'}"
+    # The demo's own audit key and checkpoint file, as tools/install.sh makes them in /etc.
+    os.environ[audit_anchor.KEY_ENV] = str(audit_anchor.write_key(DEMO_DIR / "audit.key"))
+    os.environ[audit_anchor.CHECKPOINT_FILE_ENV] = str(DEMO_DIR / "audit-checkpoints.jsonl")
     dbmod.upgrade(url)
     database = dbmod.Database(url)
 

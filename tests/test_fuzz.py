@@ -167,3 +167,58 @@ def test_roster_rows_are_validated_not_crashed_on(sitting_rows):
         roster_import.read_rows("r.csv", text.encode())
     except roster_import.RosterFileError:
         pass
+
+
+# -- every panel route, with any form and query ------------------------------------------------
+
+FORM_FIELDS = ("category", "corrects", "description", "document", "identity_checked", "kind", "note",
+               "occurred_at", "outcome", "qualification_document", "reason", "return_date", "status",
+               "witnesses", "back")
+QUERY_FIELDS = ("cell", "entry", "lang", "next", "q", "since", "sitting")
+NASTY = st.sampled_from(["", "0", "-1", "2**31", "9" * 30, "9999-12-31", "0001-01-01", "31.02.2026",
+                         "https://evil.example/", "//evil.example", "\x00", "a\tb\rc", "=1+1",
+                         "х" * 5000, "' OR 1=1 --", "<script>", "kk", "ru", "open", "closed"])
+TEXT = st.text(max_size=30) | NASTY
+
+
+def _panel_routes(app, ids):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/panel/") or rule.endpoint.endswith(("events", "logout")):
+            continue
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "permission", None) is None:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, view.permission
+
+
+def test_every_panel_route_survives_any_form_and_query(apps, db):
+    """Every route of the panel, as a role that may use it, with random ids, query strings
+    and form fields (dates out of range, control characters, huge texts, foreign URLs)."""
+    from panel_site import ROLES
+    from web.roles import PERMISSIONS
+    _, _, panel = apps
+    clients = {}
+    for role in ROLES:
+        clients[role] = panel.test_client()
+        clients[role].csrf = login(clients[role], role)
+    routes = list(_panel_routes(panel, {}))
+    assert len(routes) > 30
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(pick=st.integers(0, len(routes) - 1), ident=st.integers(-2, 12) | st.integers(2**31 - 2, 2**40),
+           form=st.dictionaries(st.sampled_from(FORM_FIELDS), TEXT, max_size=6),
+           query=st.dictionaries(st.sampled_from(QUERY_FIELDS), TEXT, max_size=3))
+    def run(pick, ident, form, query):
+        rule, method, permission = routes[pick]
+        role = next(r for r in ROLES if r in PERMISSIONS[permission])
+        client = clients[role]
+        url = rule.build({name: ident if name.endswith("_id") else "ru" for name in rule.arguments},
+                         append_unknown=False)[1] if rule.arguments else rule.rule
+        if method == "GET":
+            r = client.get(url, query_string=query)
+        else:
+            r = client.post(url, query_string=query, data=dict(form, csrf_token=client.csrf))
+        assert r.status_code < 500, (method, url, query, form, r.status_code)
+    run()
+    invariants(db)

@@ -70,6 +70,14 @@ if [ ! -f "$CONF/attestation.env" ]; then
 fi
 install -m 0644 "$SRC/systemd/99-attestation-rs485.rules" /etc/udev/rules.d/ && udevadm control --reload || true
 
+echo "== audit key $CONF/audit.key and checkpoint directory"
+if [ ! -f "$CONF/audit.key" ]; then
+  "$VENV/bin/kioskctl" audit keygen "$CONF/audit.key"
+  echo "   copy this same file to every other host that writes to this database"
+fi
+chgrp attestation "$CONF/audit.key" && chmod 0640 "$CONF/audit.key"
+install -d -o attestation -g attestation -m 0750 /var/log/attestation
+
 echo "== kioskctl wrapper (runs as the service user with the service's configuration)"
 cat > /usr/local/bin/kioskctl <<WRAP
 #!/bin/sh
