@@ -21,14 +21,19 @@ from .vocabulary import CommandPurpose, IdentifiedBy, Language, SittingStatus, v
 #: Every reason a check-in can be refused, with what it means.
 REFUSALS = {
     "invalid_iin": "the IIN is malformed or its check digit is wrong",
-    "unreadable_card": "the scanned ID card or barcode could not be read",
+    "unreadable_card": "the scanned ID card, barcode or QR code could not be read",
+    "document_expired": "the ID card's expiry date has passed",
     # One code whether the person is on another day's roster or on none: a kiosk is a
     # public device, and what it answers must not tell who is on which roster.
     "not_on_roster": "the person is not on today's roster of this venue",
-    "sitting_not_open": "today's sitting has not been opened (or is already closed)",
+    "sitting_not_open": "today's sitting has not been opened yet",
+    "registration_closed": "today's sitting is closed: registration has ended",
     "already_removed": "the person was removed from this attestation by an act of violation",
     "absence_recorded": "an absence was already recorded for this person today",
     "already_finished": "the person's attestation today is already decided",
+    "interview_over": "the person's interview is over and their devices were returned",
+    "devices_returned": "the person is registered but their devices were returned (or were "
+                        "never put in a cell): staff take it from here",
     "not_acknowledged": "the stage plan and the device rules must both be acknowledged",
     "cabinet_full": "no free locker cell is in service",
     "lock_fault": "the cell's lock did not open",
@@ -73,19 +78,31 @@ def find_todays_entry(session: Session, venue_id: int, iin: str,
     todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != SittingStatus.OPEN,
                                 es[1].start_time))
     entry, sitting = todays[0]
-    refuse_unless_can_check_in(entry, sitting)
+    refuse_unless_can_check_in(session, entry, sitting)
     return entry
 
 
-def refuse_unless_can_check_in(entry: RosterEntry, sitting: Sitting) -> None:
+def refuse_unless_can_check_in(session: Session, entry: RosterEntry, sitting: Sitting) -> None:
+    """The one rule of who may go on at the kiosk; every roster state has its answer.
+
+    Expected: only while the sitting is open.  On the premises (checked in to interviewed)
+    with devices in a cell: yes (the kiosk shows that cell again).  Anything else is a
+    refusal that says why, never an error.
+    """
     if entry.state == states.REMOVED:
         raise Refused("already_removed")
     if entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
         raise Refused("absence_recorded")
     if entry.state == states.DECIDED:
         raise Refused("already_finished")
-    if entry.state == states.EXPECTED and sitting.status != SittingStatus.OPEN:
-        raise Refused("sitting_not_open")
+    if entry.state == states.EXPECTED:
+        if sitting.status == SittingStatus.CLOSED:
+            raise Refused("registration_closed")
+        if sitting.status != SittingStatus.OPEN:
+            raise Refused("sitting_not_open")
+        return
+    if allocation.active_assignment(session, entry.id) is None:
+        raise Refused("interview_over" if entry.state == states.INTERVIEWED else "devices_returned")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +138,7 @@ def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
     if current is not None:
         cell = current.cell
         return CheckInResult(entry.id, cell.cabinet.name, cell.number, cell.id, None, True)
-    refuse_unless_can_check_in(entry, entry.sitting)
+    refuse_unless_can_check_in(session, entry, entry.sitting)
     if request.stages_acknowledged_at is None or request.rules_acknowledged_at is None:
         raise Refused("not_acknowledged")
     if request.language not in values(Language):

@@ -16,6 +16,7 @@ from .checkin import Refused, find_todays_entry
 from .digital_id import (DigitalDocumentsClient, DocumentNotFound, NotIdentityDocument,
                          ServiceDown, same_name)
 from .models import RosterEntry
+from .timeutil import local_today
 
 METHODS = ("iin", "mrz", "barcode", "digital_id")
 MAX_CREDENTIAL = 2000
@@ -36,9 +37,19 @@ def recognise(credential: str, source: str) -> str:
         return "barcode"
     if mrz.looks_like_mrz(text):
         return "mrz"
-    if len(text) >= 8 and not text.isdigit():
+    if looks_like_digital_id(text):
         return "digital_id"
     raise Refused("unreadable_card")
+
+
+#: A digital document's QR is a printable token or link of this many characters.  A
+#: misread or foreign barcode outside this shape is "could not read, try again", not
+#: sent to the service to come back as "unknown or expired".
+DIGITAL_ID_SHAPE = re.compile(r"[\x21-\x7e]{16,2000}")
+
+
+def looks_like_digital_id(text: str) -> bool:
+    return bool(DIGITAL_ID_SHAPE.fullmatch(text)) and not text.isdigit()
 
 
 def _iin_from_mrz(text: str) -> str:
@@ -51,6 +62,11 @@ def _iin_from_mrz(text: str) -> str:
     if card.iin[:6] != card.birth_date:
         # The card's own birth date must agree with the IIN printed on it.
         raise Refused("unreadable_card", why="birth date disagrees with the IIN")
+    expires = mrz.expiry(card)
+    if expires is None:
+        raise Refused("unreadable_card", why="the expiry date is not a date")
+    if expires < local_today():
+        raise Refused("document_expired")
     return card.iin
 
 

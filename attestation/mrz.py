@@ -14,6 +14,7 @@ optional-data field).  Check digits use weights 7, 3, 1 over values ``0-9`` = 0-
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 
 from .errors import InvalidInput
@@ -58,6 +59,16 @@ class TD1:
 def normalise(text: str) -> str:
     """Join a scanner's three lines (any line breaks, stray spaces) into 90 characters."""
     return re.sub(r"\s+", "", (text or "").upper())
+
+
+def expiry(card: TD1) -> dt.date | None:
+    """The card's expiry date (TD1 gives YYMMDD; an identity card expires in 20YY), or
+    None when the field is not a date."""
+    try:
+        return dt.date(2000 + int(card.expiry_date[:2]), int(card.expiry_date[2:4]),
+                       int(card.expiry_date[4:6]))
+    except ValueError:
+        return None
 
 
 def looks_like_mrz(text: str) -> bool:

@@ -154,8 +154,7 @@ def main() -> None:
     threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
 
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
-                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave),
-                      "KIOSK_IDLE_SECONDS": 90})
+                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave)})
     threading.Thread(target=waitress_server.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
                      name="kiosk").start()
     panel = create_panel({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),

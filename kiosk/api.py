@@ -29,7 +29,7 @@ from webcore.app import db
 from webcore.json_body import BadRequest, json_body
 
 from . import sessions
-from .strings import REFUSAL_TEXT, UI
+from .strings import NEEDS_STAFF, REFUSAL_TEXT, UI
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
 
@@ -66,7 +66,7 @@ def refused(exc: Refused):
     title, hint = REFUSAL_TEXT[exc.code]
     with force_locale(_lang()):
         return jsonify(status="refused", reason=exc.code, message=str(title),
-                       what_to_do=str(hint))
+                       what_to_do=str(hint), needs_staff=exc.code in NEEDS_STAFF)
 
 
 # -- identification and check-in ----------------------------------------------------------
@@ -200,10 +200,16 @@ def checkin_state(token):
 
 @bp.post("/reset")
 def reset():
-    """The person left (idle timeout, "start over"): their session is closed for good."""
-    data = json_body({"session": (str, True, None)})
-    with db().write() as s:
-        ended = sessions.end(s, g.kiosk, data["session"])
+    """The person left (idle timeout, "start over", a result shown): their session, if any,
+    is closed for good, and scans queued by a serial scanner are dropped with it."""
+    data = json_body({"session": (str, False, None)})
+    ended = False
+    if data.get("session"):
+        with db().write() as s:
+            ended = sessions.end(s, g.kiosk, data["session"])
+    scanner = current_app.extensions.get("serial_scanner")
+    if scanner is not None:
+        scanner.clear()
     return jsonify(status="ok", ended=ended)
 
 
@@ -227,15 +233,22 @@ def health():
 
 @bp.get("/scans")
 def scans():
-    """Lines read by a serial (non-keyboard) scanner, for the page to treat as scans."""
+    """Lines read by a serial (non-keyboard) scanner, for the page to treat as scans.
+
+    A page that just loaded asks without ``after`` and gets no scan, only ``last`` to ask
+    from: nothing read before it loaded is ever handed to it.  A scan older than
+    ``KIOSK_SCAN_HOLD_SECONDS`` is not handed out at all.
+    """
     scanner = current_app.extensions.get("serial_scanner")
     try:
-        after = int(request.args.get("after", "0"))
+        after = int(request.args["after"]) if "after" in request.args else None
         wait = min(max(float(request.args.get("wait", "0")), 0.0), 25.0)
     except ValueError:
         raise BadRequest("'after' is an integer and 'wait' a number of seconds") from None
     if scanner is None:
-        return jsonify(status="ok", enabled=False, scans=[], last=after)
-    items = scanner.since(after, wait)
+        return jsonify(status="ok", enabled=False, scans=[], last=after or 0)
+    if after is None:
+        return jsonify(status="ok", enabled=True, scans=[], last=scanner.last)
+    items = scanner.since(after, wait, max_age=float(current_app.config["KIOSK_SCAN_HOLD_SECONDS"]))
     return jsonify(status="ok", enabled=True, last=items[-1][0] if items else after,
                    scans=[{"seq": n, "credential": c} for n, c in items])

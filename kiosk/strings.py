@@ -11,6 +11,8 @@ from attestation.checkin import REFUSALS
 UI = {
     "welcome.title": _l("Welcome to the attestation"),
     "welcome.choose": _l("Choose the language of your attestation"),
+    "welcome.scan_read": _l("Card read: now choose your language"),
+    "scan.busy": _l("Someone is registering now: wait until they finish, or press Start over."),
     "identify.title": _l("Identify yourself"),
     "identify.scan": _l("Hold your ID card to the scanner or show the QR code of your digital ID"),
     "identify.or_type": _l("or type your IIN"),
@@ -62,14 +64,21 @@ UI = {
 REFUSAL_TEXT = {
     "invalid_iin": (_l("The IIN is not valid"),
                     _l("Check the 12 digits of your IIN and type it again.")),
-    "unreadable_card": (_l("The document could not be read"),
-                        _l("Hold the ID card still under the scanner, or type your IIN.")),
+    "unreadable_card": (_l("Could not read the code"),
+                        _l("Try again: hold the ID card or the phone still under the scanner. "
+                           "Or type your IIN.")),
+    "document_expired": (_l("Your ID card has expired"),
+                         _l("An expired identity document cannot be accepted. Show the QR code "
+                            "of your digital ID, or go to the secretary of the commission.")),
     "not_on_roster": (_l("You are not on today's list"),
                       _l("You are not on today's list of this venue. Check the date in your "
                          "invitation or go to the secretary of the commission.")),
     "sitting_not_open": (_l("Check-in has not started"),
                          _l("Check-in for today's sitting is not open. Please wait or ask "
                             "the secretary.")),
+    "registration_closed": (_l("Registration has ended"),
+                            _l("Today's sitting is closed and registration has ended. Please go "
+                               "to the secretary of the commission.")),
     "already_removed": (_l("You have been removed from this attestation"),
                         _l("An act of violation was drawn up. Please go to the secretary of "
                            "the commission.")),
@@ -79,6 +88,12 @@ REFUSAL_TEXT = {
     "already_finished": (_l("Your attestation today is finished"),
                          _l("The commission has already made its decision. Please go to the "
                             "secretary if you need your devices.")),
+    "interview_over": (_l("Your interview is over"),
+                       _l("Your devices have been returned to you. Please wait for the "
+                          "commission's decision or ask the secretary.")),
+    "devices_returned": (_l("You are already registered"),
+                         _l("Your devices are not in a cell. Please go to the secretary of the "
+                            "commission.")),
     "not_acknowledged": (_l("Please confirm both screens"),
                          _l("Read the stages and the device rules and confirm them to "
                             "continue.")),
@@ -104,6 +119,14 @@ REFUSAL_TEXT = {
 }
 
 assert set(REFUSAL_TEXT) == set(REFUSALS), "every refusal needs its screen"
+
+#: Refusals the person cannot resolve at the kiosk: the screen, its colour and its sound say
+#: "call staff".  The others are "try again" (a wrong digit, a code held badly, too early).
+NEEDS_STAFF = frozenset({
+    "not_on_roster", "registration_closed", "already_removed", "absence_recorded",
+    "already_finished", "interview_over", "devices_returned", "document_expired",
+    "cabinet_full", "lock_fault", "name_mismatch", "too_many_attempts"})
+assert NEEDS_STAFF <= set(REFUSALS)
 
 
 def catalogue() -> dict:

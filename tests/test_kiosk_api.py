@@ -114,7 +114,7 @@ def test_invalid_iin_in_both_languages(rig, language, title):
     bad = site.people[0]["iin"][:11] + str((int(site.people[0]["iin"][11]) + 1) % 10)
     data = identify(client, site.tokens[0], bad, language)
     assert data == {"status": "refused", "reason": "invalid_iin", "message": title,
-                    "what_to_do": data["what_to_do"]}
+                    "what_to_do": data["what_to_do"], "needs_staff": False}
     assert data["what_to_do"]
 
 
@@ -253,7 +253,7 @@ def test_wrong_types_on_checkin_and_ack(rig):
     t = site.tokens[0]
     for path, body in [("checkin", {"session": "s", "acknowledged_stages": "yes", "acknowledged_rules": True}),
                        ("checkin", {"session": 1, "acknowledged_stages": True, "acknowledged_rules": True}),
-                       ("acknowledge", {"session": "s", "what": "everything"}), ("reset", {})]:
+                       ("acknowledge", {"session": "s", "what": "everything"}), ("reset", {"session": 7})]:
         assert call(client, t, "POST", path, body).status_code == 400
 
 
@@ -339,3 +339,76 @@ def test_the_identify_limit_holds_when_guesses_arrive_at_once(rig):
     [t.join(timeout=60) for t in threads]
     assert reasons.count("not_on_roster") == app.config["KIOSK_IDENTIFY_LIMIT"]
     assert reasons.count("too_many_attempts") == 24 - app.config["KIOSK_IDENTIFY_LIMIT"]
+
+
+# -- every roster state met at the kiosk ends on a screen, never an outage ---------------------
+
+def _set_state(site, n, state, *, cell: bool):
+    """Put person ``n`` in ``state``, holding a cell or not (devices returned)."""
+    from attestation.timeutil import utcnow
+    with site.db.write() as s:
+        entry = s.execute(select(RosterEntry).where(RosterEntry.candidate.has(
+            iin=site.people[n]["iin"]))).scalar()
+        entry.state = state
+        for a in s.execute(select(Assignment).where(Assignment.roster_entry_id == entry.id,
+                                                    Assignment.released_at.is_(None))).scalars():
+            if not cell:
+                a.released_at = utcnow()
+
+
+@pytest.mark.parametrize("state,cell,reason", [
+    ("checked_in", True, None), ("admitted", True, None), ("in_interview", True, None),
+    ("interviewed", True, None),
+    ("checked_in", False, "devices_returned"), ("admitted", False, "devices_returned"),
+    ("in_interview", False, "devices_returned"), ("interviewed", False, "interview_over"),
+    ("decided", False, "already_finished"), ("removed", False, "already_removed"),
+    ("absent_valid", False, "absence_recorded"), ("absent_invalid", False, "absence_recorded"),
+])
+def test_every_roster_state_has_an_answer(rig, state, cell, reason):
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    first = identify(client, t, site.people[0]["iin"])
+    assert checkin(client, t, first["session"])["status"] == "ok"
+    _set_state(site, 0, state, cell=cell)
+    for lang in ("kk", "ru"):
+        data = identify(client, t, site.people[0]["iin"], lang)
+        if reason is None:  # on the premises with devices in a cell: that cell again
+            assert data["status"] == "ok" and data["existing_cell"]["number"] == 1
+            again = checkin(client, t, data["session"])
+            assert again["status"] == "ok" and again["repeat"] is True
+        else:
+            assert data["status"] == "refused" and data["reason"] == reason
+            assert data["message"] and data["what_to_do"] and data["needs_staff"] is True
+
+
+@pytest.mark.parametrize("status,reason", [("planned", "sitting_not_open"), ("closed", "registration_closed")])
+def test_an_expected_person_before_and_after_the_sitting(rig, status, reason):
+    site, client, _, _ = rig
+    with site.db.write() as s:
+        s.get(Sitting, site.sitting_id).status = status
+    data = identify(client, site.tokens[0], site.people[1]["iin"], "ru")
+    assert data["reason"] == reason and data["message"]
+
+
+def test_a_state_changing_between_identify_and_checkin_is_a_refusal(rig):
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    data = identify(client, t, site.people[2]["iin"])
+    _set_state(site, 2, "removed", cell=False)
+    assert checkin(client, t, data["session"])["reason"] == "already_removed"
+
+
+def test_expired_card_and_unreadable_codes(rig):
+    import datetime as dt
+    from attestation import mrz
+    site, client, _, _ = rig
+    t = site.tokens[0]
+    p = site.people[3]
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).strftime("%y%m%d")
+    expired = mrz.build_td1(document_number=f"0{p['iin'][4:12]}", iin=p["iin"], birth_date=p["iin"][:6],
+                            sex="M", expiry_date=yesterday, surname="TESTOV", given_names="ERLAN")
+    data = identify(client, t, expired, source="scanner")
+    assert data["reason"] == "document_expired" and data["needs_staff"] is True
+    for garbage in ("x!x", "ab cd ef gh ij kl mn", "\x02\x03garbage\x04 code", "é" * 20):
+        data = identify(client, t, garbage, source="scanner")
+        assert data["reason"] == "unreadable_card" and data["needs_staff"] is False, garbage

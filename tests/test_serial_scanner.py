@@ -1,6 +1,7 @@
 """A serial (non-keyboard) scanner on a pseudo-terminal, through the kiosk API."""
 
 import os
+import time
 import tty
 
 from kiosk.scanner import SerialScanner
@@ -38,12 +39,53 @@ def test_kiosk_api_hands_scans_to_the_page(db_url, db):
     auth = {"Authorization": f"Bearer {site.tokens[0]}"}
     try:
         assert app.extensions["serial_scanner"].ready.wait(3)
+        # A page that loads starts from "now": it is told where to ask from, and nothing more.
+        start = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
+        assert start == {"status": "ok", "enabled": True, "scans": [], "last": 0}
         os.write(master, site.people[0]["iin"].encode() + b"\r")
-        data = client.get("/api/v1/kiosk/scans?after=0&wait=3", headers=auth).get_json()
+        assert app.extensions["serial_scanner"].since(0, wait=3)
+        data = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
+        assert data["scans"] == [] and data["last"] == 1  # a page loaded now never gets it
+        data = client.get(f"/api/v1/kiosk/scans?after={start['last']}&wait=3", headers=auth).get_json()
         assert data["enabled"] and data["scans"] == [{"seq": 1, "credential": site.people[0]["iin"]}]
         assert client.get("/api/v1/kiosk/scans?after=x", headers=auth).status_code == 400
     finally:
         app.extensions["serial_scanner"].stop()
+        app.extensions["attestation_db"].dispose()
+        os.close(master)
+        os.close(slave)
+
+
+def _scanner_app(db_url, db, **config):
+    from kiosk import create_app
+    from kiosk_site import build_site
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    site = build_site(db, "loop://", kiosks=1)
+    app = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0],
+                      "SERIAL_SCANNER_PORT": os.ttyname(slave), **config})
+    assert app.extensions["serial_scanner"].ready.wait(3)
+    return app, site, master, slave
+
+
+def test_a_reset_drops_queued_scans_and_old_scans_expire(db_url, db):
+    app, site, master, slave = _scanner_app(db_url, db, KIOSK_SCAN_HOLD_SECONDS=1)
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {site.tokens[0]}"}
+    scanner = app.extensions["serial_scanner"]
+    try:
+        os.write(master, site.people[0]["iin"].encode() + b"\r")
+        assert scanner.since(0, wait=3)  # read and queued, not yet fetched by the page
+        assert client.post("/api/v1/kiosk/reset", json={}, headers=auth).get_json()["status"] == "ok"
+        # the page that was waiting from 0 gets nothing: the queue went with the session
+        assert client.get("/api/v1/kiosk/scans?after=0&wait=0", headers=auth).get_json()["scans"] == []
+        os.write(master, site.people[1]["iin"].encode() + b"\r")
+        assert scanner.since(1, wait=3)
+        time.sleep(1.2)  # older than KIOSK_SCAN_HOLD_SECONDS: nobody gets it any more
+        assert client.get("/api/v1/kiosk/scans?after=1&wait=0", headers=auth).get_json()["scans"] == []
+    finally:
+        scanner.stop()
         app.extensions["attestation_db"].dispose()
         os.close(master)
         os.close(slave)

@@ -62,11 +62,11 @@ SPEC = {
         "/api/v1/kiosk/checkin/{session}": _get(
             "Follow the cell's lock and door", "CheckinState",
             [{"name": "session", "in": "path", "required": True, "schema": STR}]),
-        "/api/v1/kiosk/reset": _post("End a kiosk session (idle timeout, start over)",
+        "/api/v1/kiosk/reset": _post("End a kiosk session, if any, and drop queued serial scans (idle timeout, start over, a result shown)",
                                      "ResetRequest", "Ok"),
         "/api/v1/kiosk/health": _get("Database and cabinet reachability", "Health"),
         "/api/v1/kiosk/scans": _get(
-            "Scans read by a serial scanner", "Scans",
+            "Scans read by a serial scanner since `after` (without `after`: none, only `last` to ask from: a page never gets what was read before it loaded)", "Scans",
             [{"name": "after", "in": "query", "schema": {"type": "integer"}},
              {"name": "wait", "in": "query", "schema": {"type": "number", "maximum": 25}}]),
     },
@@ -81,7 +81,8 @@ SPEC = {
                             status={"type": "string", "enum": ["refused"]},
                             reason={"type": "string", "enum": sorted(REFUSALS),
                                     "description": "; ".join(f"{k}: {v}" for k, v in sorted(REFUSALS.items()))},
-                            message=STR, what_to_do=STR),
+                            message=STR, what_to_do=STR,
+                            needs_staff={"type": "boolean", "description": "the person cannot resolve it at the kiosk: call staff"}),
             "Ok": _obj(["status"], status={"type": "string", "enum": ["ok"]}),
             "IdentifyRequest": _obj(
                 ["credential", "language"],
@@ -113,7 +114,7 @@ SPEC = {
                                  phase={"type": "string", "enum": list(values(UnlockPhase))},
                                  cell=CELL, door={"type": "string", "enum": list(values(DoorState))},
                                  has_sensor={"type": "boolean"}, message=STR, what_to_do=STR),
-            "ResetRequest": _obj(["session"], session=STR),
+            "ResetRequest": _obj([], session=STR),
             "Health": _obj(["status", "ok", "database"], status=STR, ok={"type": "boolean"},
                            database={"type": "boolean"}, cabinet={"type": "boolean", "nullable": True},
                            code={"type": "string", "nullable": True}),

@@ -1,9 +1,15 @@
 /* The kiosk page: one screen at a time, driven by the kiosk JSON API.
  *
- * Nothing about the person is kept after a reset: the session token, the name and the
- * typed digits live only in `state`, which reset() replaces.  Scanners that act as
- * keyboards are recognised by the speed of their keystrokes (a burst ending in Enter),
- * on any screen, with no text box focused.
+ * Nothing about the person is kept after a reset: the session token, the name, the typed
+ * digits and a pending scan live only in `state`, which reset() replaces.  Scanners that
+ * act as keyboards are recognised by the speed of their keystrokes (a burst ending in
+ * Enter), on any screen, with no text box focused.
+ *
+ * A scan belongs to the person at the kiosk when it was read.  On the welcome screen it is
+ * acknowledged at once ("card read - choose your language") and waits SCAN_HOLD seconds
+ * for a language; the idle reset, a result screen and a page load discard it.  One idle
+ * rule: IDLE seconds untouched and the kiosk is back at the welcome screen, except while
+ * a cell is opening or open (the door decides then).
  */
 (function () {
   "use strict";
@@ -11,6 +17,9 @@
   const TOKEN = body.dataset.token;
   const IDLE_MS = Number(body.dataset.idle) * 1000;
   const DOOR_WAIT_MS = Number(body.dataset.doorWait) * 1000;
+  const SCAN_HOLD_MS = Number(body.dataset.scanHold) * 1000;
+  const VOLUME = Math.max(0, Math.min(100, Number(body.dataset.volume))) / 100;
+  const FEEDBACK_MS = 900;       // how long the coloured frame of a feedback stays
   const SCAN_MEDIAN_GAP_MS = 50; // a scanner types faster than this between keys (median)
   const SCAN_END_MS = 300;       // a burst ends this long after an Enter (an MRZ has three)
   const SCAN_IDLE_MS = 1000;     // ...or this long after any key
@@ -18,7 +27,7 @@
 
   let strings = {kk: {}, ru: {}};
   let state = fresh();
-  let idleTimer = null, pollTimer = null, autoResetTimer = null;
+  let idleTimer = null, pollTimer = null, holdTimer = null, feedbackTimer = null, toastTimer = null;
 
   function fresh() {
     return {lang: null, session: null, digits: "", pendingScan: null, cell: null,
@@ -41,16 +50,40 @@
   function show(name) {
     document.querySelectorAll(".screen").forEach(s => s.classList.toggle("active", s.dataset.screen === name));
     body.dataset.current = name;
-    clearTimeout(autoResetTimer);
-    if (["done", "existing", "refusal"].includes(name)) autoResetTimer = setTimeout(reset, 30000);
+    poke();
   }
   function current() { return body.dataset.current || "welcome"; }
+
+  // -- feedback: a sound and a coloured frame for each kind ------------------------------
+  function feedback(kind) {
+    body.dataset.feedback = kind;
+    body.dataset.lastFeedback = kind;
+    clearTimeout(feedbackTimer);
+    feedbackTimer = setTimeout(() => { delete body.dataset.feedback; }, FEEDBACK_MS);
+    const sound = document.getElementById("sound-" + kind);
+    if (sound && VOLUME > 0) {
+      sound.volume = VOLUME;
+      sound.currentTime = 0;
+      const played = sound.play();
+      if (played && played.catch) played.catch(() => {});  // no audio device: the colour remains
+    }
+  }
+  function toast(text) {
+    const el = document.getElementById("toast");
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+  }
 
   function refusal(data) {
     document.getElementById("refusal-title").textContent = data.message || t("refusal." + data.reason + ".title");
     document.getElementById("refusal-hint").textContent = data.what_to_do || t("refusal." + data.reason + ".hint");
+    document.querySelector("[data-screen=refusal]").classList.toggle("staff", !!data.needs_staff);
     body.dataset.reason = data.reason;
+    endPassage();
     show("refusal");
+    feedback(data.needs_staff ? "staff" : "refused");
   }
 
   function outOfOrder(code) {
@@ -60,7 +93,7 @@
         ((strings[lang] || {})["out_of_order.body"] || "{code}").split("{code}").join(code);
     }
     body.dataset.code = code;
-    show("out_of_order");
+    if (current() !== "out_of_order") { show("out_of_order"); feedback("staff"); }
   }
 
   // -- API ------------------------------------------------------------------------------
@@ -78,7 +111,7 @@
     if (data.status === "refused") { refusal(data); return true; }
     if (data.status !== "ok") {
       if (data.reason === "out_of_order" || data.reason === "unauthorized") outOfOrder(data.code || "E-AUTH");
-      else refusal({reason: "unreadable_card"});
+      else refusal({reason: "unreadable_card", needs_staff: false});
       return true;
     }
     return false;
@@ -90,7 +123,8 @@
     applyTexts();
     renderDigits();
     show("identify");
-    if (state.pendingScan) { const scan = state.pendingScan; state.pendingScan = null; identify(scan, "scanner"); }
+    const scan = takePendingScan();
+    if (scan) identify(scan, "scanner");
   }
 
   async function identify(credential, source) {
@@ -106,7 +140,9 @@
     if (data.existing_cell) {
       document.getElementById("existing-number").textContent = num(data.existing_cell.number);
       document.getElementById("existing-body").textContent = t("existing.body", {number: num(data.existing_cell.number)});
+      endPassage();
       show("existing");
+      feedback("success");
       return;
     }
     document.getElementById("person-name").textContent = data.candidate.name;
@@ -146,7 +182,7 @@
     const data = await api("GET", "checkin/" + encodeURIComponent(state.session));
     if (!state.session) return;
     if (data.status === "refused" || data.status !== "ok") { handleFailure(data); return; }
-    if (data.phase === "lock_fault") { refusal({reason: "lock_fault", message: data.message, what_to_do: data.what_to_do}); return; }
+    if (data.phase === "lock_fault") { refusal({reason: "lock_fault", message: data.message, what_to_do: data.what_to_do, needs_staff: true}); return; }
     if (data.phase === "done") { showDone(data.cell.number); return; }
     if (data.phase === "put_devices") showCell(data.cell.number, data.has_sensor);
     pollTimer = setTimeout(follow, 400);
@@ -170,19 +206,47 @@
     clearTimeout(pollTimer);
     document.getElementById("done-number").textContent = num(number);
     document.getElementById("done-body").textContent = t("done.body", {number: num(number)});
+    endPassage();
     show("done");
+    feedback("success");
+  }
+
+  // A result is on screen: the person's passage is over, and nothing read before it counts.
+  function endPassage() {
+    dropPendingScan();
+    api("POST", "reset", {});  // the serial scanner's queue goes too
   }
 
   function reset() {
     clearTimeout(pollTimer);
-    clearTimeout(autoResetTimer);
-    if (state.session) api("POST", "reset", {session: state.session});
-    const pending = state.pendingScan;
+    const payload = state.session ? {session: state.session} : {};
+    api("POST", "reset", payload);
+    dropPendingScan();
     state = fresh();
-    state.pendingScan = pending;
     renderDigits();
     applyTexts();
     show("welcome");
+  }
+
+  // -- a scan waiting for a language ------------------------------------------------------
+  function holdScan(text) {
+    state.pendingScan = {text, at: Date.now()};
+    for (const lang of ["kk", "ru"]) {
+      document.getElementById("scan-ack-" + lang).textContent = (strings[lang] || {})["welcome.scan_read"] || "";
+    }
+    document.getElementById("scan-ack").hidden = false;
+    clearTimeout(holdTimer);
+    holdTimer = setTimeout(dropPendingScan, SCAN_HOLD_MS);
+  }
+  function takePendingScan() {
+    const scan = state.pendingScan;
+    dropPendingScan();
+    return scan && Date.now() - scan.at <= SCAN_HOLD_MS ? scan.text : null;
+  }
+  function dropPendingScan() {
+    clearTimeout(holdTimer);
+    state.pendingScan = null;
+    document.getElementById("scan-ack").hidden = true;
   }
 
   // -- keypad ---------------------------------------------------------------------------
@@ -213,20 +277,27 @@
   }
 
   // -- scanners -------------------------------------------------------------------------
-  let burst = "", lastKey = 0, gaps = [], burstTimer = null;
-  function onScan(text) {
+  let burst = "", lastKey = 0, gaps = [], burstTimer = null, burstSignalled = false;
+  function onScan(text, signalled) {
     const screen = current();
+    if (!signalled) feedback("read");
     if (screen === "identify") identify(text, "scanner");
-    else if (screen === "welcome") { state.pendingScan = text; }
-    else if (["done", "existing", "refusal"].includes(screen)) { reset(); state.pendingScan = text; }
+    else if (screen === "welcome") holdScan(text);
+    else if (["done", "existing", "refusal"].includes(screen)) { reset(); holdScan(text); }
+    else toast(t("scan.busy"));  // someone is in the middle of their registration
+  }
+  function isScanSpeed() {
+    const sorted = gaps.slice().sort((a, b) => a - b);
+    return sorted.length >= 3 && sorted[Math.floor(sorted.length / 2)] < SCAN_MEDIAN_GAP_MS;
   }
   function finishBurst() {
     // The median, not every gap: a busy machine may stall one keystroke of a real scan.
     const sorted = gaps.slice().sort((a, b) => a - b);
     const median = sorted.length ? sorted[Math.floor(sorted.length / 2)] : Infinity;
     const text = burst, fast = gaps.length >= 6 && median < SCAN_MEDIAN_GAP_MS;
-    burst = ""; gaps = [];
-    if (fast && text.replace(/\n/g, "").length >= 8) onScan(text.replace(/\n+$/, ""));
+    const signalled = burstSignalled;
+    burst = ""; gaps = []; burstSignalled = false;
+    if (fast && text.replace(/\n/g, "").length >= 8) onScan(text.replace(/\n+$/, ""), signalled);
   }
   document.addEventListener("keydown", (e) => {
     poke();
@@ -237,12 +308,17 @@
     else if (e.key.length === 1) burst += e.key;
     else return;
     e.preventDefault();
+    // React as soon as the keystrokes are a scanner's (within a few of them), not when the
+    // burst ends: the person sees and hears at once that the card was read.
+    if (!burstSignalled && isScanSpeed()) { burstSignalled = true; feedback("read"); }
     clearTimeout(burstTimer);
     burstTimer = setTimeout(finishBurst, e.key === "Enter" ? SCAN_END_MS : SCAN_IDLE_MS);
   });
 
+  // A page starts from "now" (asking without `after` answers only the latest number): it
+  // is never handed a scan read before it loaded.
   async function pollSerialScanner(after) {
-    const data = await api("GET", "scans?wait=20&after=" + after);
+    const data = await api("GET", after === null ? "scans" : "scans?wait=20&after=" + after);
     let last = after;
     if (data.status === "ok" && data.enabled) {
       for (const s of data.scans) onScan(s.credential);
@@ -258,7 +334,8 @@
   }
   function onIdle() {
     const screen = current();
-    if (screen === "welcome" || screen === "out_of_order") return;
+    if (screen === "out_of_order") return;
+    if (screen === "welcome") { dropPendingScan(); return; }
     // While the cell is opening or open, the door decides, not the finger: wait longer.
     if ((screen === "opening" || screen === "cell") && Date.now() - state.cellShownAt < 2 * DOOR_WAIT_MS) {
       idleTimer = setTimeout(onIdle, IDLE_MS);
@@ -294,6 +371,6 @@
     .catch(() => {})
     .finally(() => {
       applyTexts(); renderDigits(); show("welcome"); checkHealth();
-      if (body.dataset.serialScanner === "yes") pollSerialScanner(0);
+      if (body.dataset.serialScanner === "yes") pollSerialScanner(null);
     });
 })();
