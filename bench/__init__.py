@@ -34,10 +34,10 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 from web import create_app as create_panel
 
 from agent import CabinetAgent
-from attestation import accounts, admission, allocation, audit, iin, transitions, venues
+from attestation import accounts, admission, allocation, audit, checkin, iin, transitions, venues
 from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, RosterEntry, Venue
-from attestation.timeutil import local_today
+from attestation.timeutil import local_today, utcnow
 
 ACTOR = audit.Actor("bench", "bench")
 
@@ -421,4 +421,50 @@ def run_services_bench(url: str | None, out=print) -> dict:
         out(f"{name:6s}: ready in {ready:.2f} s, resident memory {rss:.0f} MiB")
     pty.stop()
     tmp.cleanup()
+    return results
+
+
+def run_commit_bench(checkins: int, directory: str | None = None, out=print) -> dict:
+    """The price of durable commits on SQLite: the same check-ins with ``synchronous=NORMAL``
+    and ``FULL``, one after another, on a file in ``directory`` (the card, not tmpfs)."""
+    results = {}
+    for mode in ("NORMAL", "FULL"):
+        tmp = tempfile.TemporaryDirectory(dir=directory)
+        url = f"sqlite:///{tmp.name}/commit.db"
+        dbmod.upgrade(url)
+        saved, dbmod.SQLITE_SYNCHRONOUS = dbmod.SQLITE_SYNCHRONOUS, mode
+        try:
+            database = dbmod.Database(url)
+            with database.write() as s:
+                venue = venues.add_venue(s, "BENCH", "Бенчмарк", "Бенчмарк", "", ACTOR)
+                venues.add_sitting(s, venue, local_today(), dt.time(9), None, ACTOR, status="open")
+                cab = venues.add_cabinet(s, venue, "bench-cab", "rs485-8a", "loop://", {}, True, ACTOR)
+                for k in range(checkins):
+                    venues.add_cell(s, cab, k + 1, 1 + k // LOCKS_PER_BOARD, 1 + k % LOCKS_PER_BOARD,
+                                    True, ACTOR)
+                cands = [Candidate(iin=iin.generate(dt.date(1960, 1, 1) + dt.timedelta(days=k), "MF"[k % 2], k % 9000),
+                                   last_name=f"Сынақов{k}", first_name="Әлихан") for k in range(checkins)]
+                s.add_all(cands)
+                s.flush()
+                entries = [RosterEntry(sitting_id=1, candidate_id=c.id) for c in cands]
+                s.add_all(entries)
+                s.flush()
+                ids, venue_id = [e.id for e in entries], venue.id
+            times = []
+            started = time.perf_counter()
+            for entry_id in ids:
+                t0, now = time.perf_counter(), utcnow()
+                database.run_write(checkin.check_in, checkin.CheckInRequest(
+                    entry_id=entry_id, venue_id=venue_id, cabinet_id=None, identified_by="iin",
+                    language="kk", stages_acknowledged_at=now, rules_acknowledged_at=now, actor=ACTOR))
+                times.append(time.perf_counter() - t0)
+            total = time.perf_counter() - started
+            database.dispose()
+        finally:
+            dbmod.SQLITE_SYNCHRONOUS = saved
+            tmp.cleanup()
+        times.sort()
+        results[mode] = {"per_s": checkins / total, "p50_ms": _pct(times, 0.5), "p99_ms": _pct(times, 0.99)}
+        out(f"synchronous={mode}: {checkins} check-ins, {results[mode]['per_s']:.1f}/s, "
+            f"p50 {results[mode]['p50_ms']:.2f} ms, p99 {results[mode]['p99_ms']:.2f} ms")
     return results

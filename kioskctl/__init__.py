@@ -10,6 +10,7 @@ from __future__ import annotations
 # Importing a command module registers its group on ``main``.
 from . import (  # noqa: F401
                audit_commands,
+               backup_commands,
                bench_commands,
                cabinets,
                db_commands,

@@ -60,3 +60,12 @@ def bench_panel(ctx, candidates, boards):
     if not 1 <= candidates <= 20000 or not 1 <= boards <= 200:
         raise click.BadParameter("1-20000 candidates, 1-200 boards")
     benchmarks.run_panel_bench(ctx.obj.get("url"), candidates, boards, out=click.echo)
+
+
+@bench.command("commit")
+@click.option("--checkins", type=click.IntRange(1, 5000), default=300, show_default=True)
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="Where the test database goes (the disk to measure; default: the temp dir).")
+def bench_commit(checkins, directory):
+    """What durable commits cost on SQLite: synchronous=NORMAL against FULL."""
+    benchmarks.run_commit_bench(checkins, directory, out=click.echo)

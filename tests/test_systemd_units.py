@@ -20,16 +20,18 @@ def units(tmp_path_factory):
 
 
 def test_all_units_rendered(units):
-    names = sorted(p.name for p in units.glob("*.service"))
-    assert names == ["attestation-agent@.service", "attestation-kiosk-browser.service",
-                     "attestation-kiosk.service", "attestation-panel.service"]
+    names = sorted(p.name for p in units.glob("*.service")) + sorted(p.name for p in units.glob("*.timer"))
+    assert names == ["attestation-agent@.service", "attestation-backup.service",
+                     "attestation-kiosk-browser.service", "attestation-kiosk.service",
+                     "attestation-panel.service", "attestation-backup.timer"]
     for p in units.glob("*.service"):
         assert "@VENV@" not in p.read_text() and "@STATE@" not in p.read_text()
 
 
 @pytest.mark.parametrize("unit", ["attestation-kiosk.service", "attestation-panel.service",
                                   "attestation-agent@cab-1.service",
-                                  "attestation-kiosk-browser.service"])
+                                  "attestation-kiosk-browser.service",
+                                  "attestation-backup.service", "attestation-backup.timer"])
 def test_systemd_analyze_verify(units, unit, tmp_path):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -52,6 +54,8 @@ def test_systemd_analyze_verify(units, unit, tmp_path):
         # it requires the kiosk app's unit: verify the two together
         (tmp_path / "attestation-kiosk.service").write_text((units / "attestation-kiosk.service").read_text())
     paths = [str(path)] + ([str(tmp_path / "attestation-kiosk.service")] if "browser" in unit else [])
+    if unit.endswith(".timer"):  # a timer is verified with the service it starts
+        paths.append(str(units / "attestation-backup.service"))
     result = subprocess.run([analyze, "verify", "--man=no", *paths], capture_output=True, text=True)
     problems = [l for l in result.stderr.splitlines()
                 if "Failed to" in l or "Unknown" in l or "is not executable" in l or "bad" in l.lower()]

@@ -31,7 +31,7 @@ done
 
 render_units() {  # DIR
   mkdir -p "$1"
-  for unit in "$SRC"/systemd/*.service; do
+  for unit in "$SRC"/systemd/*.service "$SRC"/systemd/*.timer; do
     sed -e "s|@VENV@|$VENV|g" -e "s|@STATE@|$STATE|g" "$unit" > "$1/$(basename "$unit")"
   done
 }
@@ -102,6 +102,8 @@ for name in "${wanted[@]}"; do
   esac
 done
 for cab in "${cabinets[@]}"; do systemctl enable --now "attestation-agent@$cab.service"; done
+# Backups run wherever the database is (the Pi with SQLite, or the PostgreSQL host).
+[ -n "$enable" ] && systemctl enable --now attestation-backup.timer
 # An upgrade restarts whatever was running, on the new code and schema.
 systemctl try-restart 'attestation-*.service' || true
 echo "done."

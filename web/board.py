@@ -7,16 +7,19 @@ from flask import (Blueprint, Response, current_app, g, jsonify, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+import backup
 from attestation import iin as iin_mod, loaders, scoping, venues
 from attestation.errors import DomainError
 from attestation.models import Candidate, RosterEntry, Sitting
 from attestation.timeutil import local_today
+from attestation.vocabulary import SittingStatus
 
 
 from . import live
 from .auth import actor, requires
+from .roles import allowed
 from .common import db, done, failed, field, load
-from .texts import IDENTIFIED_BY, LANGUAGES, STATES
+from .texts import BACKUP_WARNINGS, IDENTIFIED_BY, LANGUAGES, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
 
@@ -28,7 +31,17 @@ def index():
         sittings = s.execute(select(Sitting).options(*loaders.SITTING)
                              .where(scoping.venue_filter(g.scope, Sitting.venue_id))
                              .order_by(Sitting.date.desc(), Sitting.start_time)).scalars().all()
-    return render_template("index.html", sittings=sittings, today=local_today())
+    records = backup_state(any(st.status == SittingStatus.OPEN for st in sittings)) \
+        if allowed(g.user.role, "sitting.manage") else None
+    return render_template("index.html", sittings=sittings, today=local_today(), records=records,
+                           backup_warnings=BACKUP_WARNINGS)
+
+
+def backup_state(sitting_open: bool) -> backup.Status:
+    """How safe the records are: the last good backup's age and the free disk space."""
+    database = db()
+    file = backup.copies.sqlite_path(database.url) if database.is_sqlite else None
+    return backup.status(backup.copies.backup_dir(), file, sitting_open=sitting_open)
 
 
 @bp.get("/sittings/<int:sitting_id>")

@@ -84,6 +84,14 @@ AUDIT_WARNINGS = {
 }
 
 
+#: backup.status warnings, for the sittings page.
+BACKUP_WARNINGS = {
+    "no_backup": _l("No backup has been taken yet: run kioskctl backup, or enable the backup timer."),
+    "backup_old": _l("The last backup is older than 30 minutes while a sitting is open."),
+    "disk_full": _l("The disk is nearly full: less than 10 % free."),
+}
+
+
 def error_text(code: str) -> str:
     if code.startswith("illegal_from_"):
         code = ErrorCode.ILLEGAL_TRANSITION
