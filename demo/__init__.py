@@ -132,7 +132,10 @@ def _typed_lines(prompt: str):
 def main() -> None:
     if os.environ.get("ATTESTATION_ENV", "").lower() == "production":
         sys.exit("the demo refuses to run with ATTESTATION_ENV=production")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop cleanly on SIGTERM too
+    # Ctrl-C (and SIGTERM) stop cleanly, even when started with SIGINT ignored (as a shell
+    # starts a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     url = f"sqlite:///{DEMO_DIR / 'demo.db'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 import click
 
@@ -29,6 +30,10 @@ def serve():
 def serve_agent(ctx, cabinets, jam_timeout):
     """Run the cabinet agent: execute queued unlocks, watch the doors."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # systemd's stop (SIGTERM) and Ctrl-C both end it cleanly: every lock output off, the
+    # port closed.  Set here, not inherited: a shell's background job starts with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         cabinet_agent.serve(database(ctx), list(cabinets), jam_timeout=jam_timeout)
     except LookupError as exc:

@@ -59,7 +59,12 @@ def test_demo_starts_serves_and_stops(tmp_path):
         assert "sent to the kiosk: https://digital-documents.demo/d/" in term.wait_for("scan> ")
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
-        os.close(master)
-        os.close(slave)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never left running behind the rest of the suite
+            raise
+        finally:
+            os.close(master)
+            os.close(slave)
     assert proc.returncode == 0

@@ -127,7 +127,11 @@ def test_serve_agent_executes_queued_unlock(sqlite_url, tmp_path):
         assert s.is_open(1, 2)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never left running behind the rest of the suite
+            raise
         server.stop()
         db.dispose()
     r = subprocess.run([sys.executable, "-m", "kioskctl", "serve", "agent", "--cabinet",
