@@ -108,7 +108,7 @@ def take(url: str | None = None, to: str | os.PathLike | None = None, *, keep: i
     partial = final.with_name(final.name + ".part")
     try:
         if kind == "sqlite":
-            _sqlite_copy(sqlite_path(url), partial)
+            sqlite_copy(sqlite_path(url), partial)
         else:
             run_tool([pg_tool("pg_dump"), "-Fc", "--no-owner", "-f", str(partial), libpq_url(url)])
         entries = verify_copy(partial, url, key=key)
@@ -138,7 +138,7 @@ def _free_name(directory: pathlib.Path, moment: dt.datetime, suffix: str) -> pat
     return path
 
 
-def _sqlite_copy(source: pathlib.Path, target: pathlib.Path) -> None:
+def sqlite_copy(source: pathlib.Path, target: pathlib.Path) -> None:
     if not source.is_file():
         raise BackupError(f"no database file {source}")
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=dbmod.SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -168,16 +168,16 @@ def verify_copy(path: pathlib.Path, url: str | None = None, *,
             conn.close()
         if verdict != "ok":
             raise BackupError(f"{path.name} fails the integrity check: {verdict}")
-        return _verify_chain(f"sqlite:///{path}", key, path.name)
+        return verify_chain(f"sqlite:///{path}", key, path.name)
     if url is None or engine_kind(url) != "postgresql":
         raise BackupError("a PostgreSQL dump is verified on a PostgreSQL server: give its URL")
     with scratch_database(url) as scratch:
         run_tool([pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "-d", libpq_url(scratch),
                   str(path)])
-        return _verify_chain(scratch, key, path.name)
+        return verify_chain(scratch, key, path.name)
 
 
-def _verify_chain(url: str, key: bytes | None, name: str) -> int:
+def verify_chain(url: str, key: bytes | None, name: str) -> int:
     copy = dbmod.Database(url, audit_key=key, publisher=None)
     try:
         with copy.read() as s:

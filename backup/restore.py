@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import sqlite3
 
 import sqlalchemy as sa
 
@@ -11,8 +10,8 @@ from attestation import audit_anchor
 from attestation import db as dbmod
 from attestation.timeutil import utcnow
 
-from .copies import (SUFFIX, BackupError, _verify_chain, engine_kind, libpq_url, pg_tool, run_tool,
-                     sqlite_path, verify_copy)
+from .copies import (SUFFIX, BackupError, engine_kind, libpq_url, pg_tool, run_tool, sqlite_copy,
+                     sqlite_path, verify_chain, verify_copy)
 
 
 def restore(path: str | pathlib.Path, url: str | None = None, *, force: bool = False,
@@ -45,19 +44,14 @@ def restore(path: str | pathlib.Path, url: str | None = None, *, force: bool = F
                 if moved.exists():
                     moved.rename(pathlib.Path(str(aside) + suffix))
         target.parent.mkdir(parents=True, exist_ok=True)
-        src, dst = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        sqlite_copy(path, target)
     else:
         if _has_tables(url) and not force:
             raise BackupError("the target database is not empty: restore into an empty database, "
                               "or pass --force to clean it first")
         args = [pg_tool("pg_restore"), "--no-owner", "--exit-on-error", "-d", libpq_url(url)]
         run_tool(args + (["--clean", "--if-exists"] if force else []) + [str(path)])
-    return _verify_chain(url, key, path.name)
+    return verify_chain(url, key, path.name)
 
 
 def _has_tables(url: str) -> bool:
