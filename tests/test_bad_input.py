@@ -137,7 +137,7 @@ def test_exports_neutralise_every_formula_lead_in(rig, db, lead):
     client = panel.test_client()
     login(client, "secretary")
     body = client.get(f"/panel/sittings/{site.sitting_id}/protocol.csv").get_data(as_text=True)
-    cells = [c for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))) for c in row]
+    cells = [c for row in csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";") for c in row]
     assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in cells if "HYPERLINK" in c)
     r = client.get(f"/panel/sittings/{site.sitting_id}/protocol.xlsx")
     assert r.status_code == 200

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import pathlib
-
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from fpdf import FPDF
 
 from attestation import iin as iin_mod
 from attestation.timeutil import local
 
+from .pdf import SIGNATURE_LINE, Document
 from .texts import VIOLATION_KINDS
-
-FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
 
 
 def act_texts(act, lang: str, checkpoint: str = "") -> dict:
@@ -46,38 +41,13 @@ def act_texts(act, lang: str, checkpoint: str = "") -> dict:
 
 
 def act_pdf(texts: dict) -> bytes:
-    font = next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
-    if font is None:
-        raise RuntimeError("the DejaVu fonts are missing (apt-get install fonts-dejavu-core)")
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font("DejaVu", "", str(font / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(font / "DejaVuSans-Bold.ttf"))
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, texts["title"], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 11)
-    pdf.multi_cell(0, 6, texts["subtitle"], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    for label, value in texts["rows"]:
-        pdf.set_font("DejaVu", "B", 11)
-        pdf.multi_cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 11)
-        pdf.multi_cell(0, 6, str(value), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-    pdf.ln(4)
-    pdf.multi_cell(0, 6, texts["consequence"], new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.multi_cell(0, 6, texts["signatures"], new_x="LMARGIN", new_y="NEXT")
-    for _line in range(4):
-        pdf.ln(8)
-        pdf.cell(0, 6, "_" * 60, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-    pdf.multi_cell(0, 6, texts["candidate_signature"] + "  " + "_" * 30, new_x="LMARGIN", new_y="NEXT")
-    if texts["checkpoint"]:
-        pdf.ln(8)
-        pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(0, 4, texts["checkpoint"], new_x="LMARGIN", new_y="NEXT")
-    buf = io.BytesIO()
-    pdf.output(buf)
-    return buf.getvalue()
+    pdf = Document()
+    pdf.heading(texts["title"], texts["subtitle"])
+    pdf.pairs(texts["rows"])
+    pdf.ln(3)
+    pdf.paragraph(texts["consequence"])
+    pdf.ln(5)
+    pdf.signatures(texts["signatures"], (), blank=4)
+    pdf.paragraph(texts["candidate_signature"] + "  " + SIGNATURE_LINE)
+    pdf.checkpoint(texts["checkpoint"])
+    return pdf.to_bytes()

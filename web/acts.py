@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, g, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from attestation.timeutil import LOCAL_TZ, local, utcnow
 
 
 from .act_document import act_pdf, act_texts
+from .pdf import pdf_response
 from .auth import actor, requires
 from .common import db, document_lang, done, failed, field, load, printed_checkpoint, wants_json
 from .texts import VIOLATION_KINDS
@@ -110,5 +111,4 @@ def act_pdf_view(act_id):
         lang = document_lang(act.roster_entry.language)
         texts = act_texts(act, lang, printed_checkpoint(s))
         name = f"act-{act.number}-{act.year}-{lang}.pdf"
-    return Response(act_pdf(texts), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return pdf_response(act_pdf(texts), name)

@@ -1,4 +1,4 @@
-"""The candidate's attestation file (point 8 of the Rules): one printable page, kk or ru.
+"""The candidate's attestation file (point 8 of the Rules): one printable page and PDF, kk or ru.
 
 Point 8 makes the professional-qualification recognition document one of the documents of
 the attestation file.  This page gathers, for one roster entry, what the system knows of
@@ -19,9 +19,9 @@ from attestation.models import (Absence, Assignment, Category, Decision, Outcome
                                 ViolationAct)
 from attestation.timeutil import local
 
-
 from .auth import requires
 from .common import db, document_lang, load
+from .pdf import Document, pdf_response
 from .texts import ABSENCE_REASONS, IDENTIFIED_BY, LANGUAGES, STATES, VIOLATION_KINDS
 
 bp = Blueprint("attestation_file", __name__, url_prefix="/panel")
@@ -86,13 +86,33 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+def file_texts(s, entry: RosterEntry, lang: str) -> dict:
+    with force_locale(lang):
+        title = _("ATTESTATION FILE of a social worker")
+    return {"lang": lang, "entry_id": entry.id, "title": title, "rows": file_rows(s, entry, lang)}
+
+
+def file_pdf(texts: dict) -> bytes:
+    pdf = Document()
+    pdf.heading(texts["title"])
+    pdf.pairs(texts["rows"])
+    return pdf.to_bytes()
+
+
+def _document(entry_id: int) -> dict:
+    with db().read() as s:
+        entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
+        return file_texts(s, entry, document_lang(entry.language))
+
+
 @bp.get("/entries/<int:entry_id>/file")
 @requires("protocol.export")
 def attestation_file(entry_id):
-    with db().read() as s:
-        entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
-        lang = document_lang(entry.language)
-        rows = file_rows(s, entry, lang)
-    with force_locale(lang):
-        title = _("ATTESTATION FILE of a social worker")
-    return render_template("attestation_file.html", entry_id=entry_id, rows=rows, lang=lang, title=title)
+    return render_template("attestation_file.html", doc=_document(entry_id))
+
+
+@bp.get("/entries/<int:entry_id>/file.pdf")
+@requires("protocol.export")
+def attestation_file_pdf(entry_id):
+    doc = _document(entry_id)
+    return pdf_response(file_pdf(doc), f"file-{entry_id}-{doc['lang']}.pdf")

@@ -1,4 +1,4 @@
-"""The protocol of a sitting (point 4 (2)): printable in kk/ru, exportable as CSV and XLSX."""
+"""The protocol of a sitting (point 4 (2)): printable and PDF in kk/ru, exportable as CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from attestation.models import (
     Sitting,
     ViolationAct,
 )
+from attestation.states import FINAL
+from attestation.vocabulary import SittingStatus
 
 from .auth import requires
 from .common import db, document_lang, load, printed_checkpoint
+from .pdf import Document, pdf_response
 from .texts import ABSENCE_REASONS, LANGUAGES, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
@@ -73,19 +76,54 @@ def columns(lang):
                 _("Language of the attestation"), _("Decision"), _("Qualification category"), _("Note")]
 
 
-@bp.get("/sittings/<int:sitting_id>/protocol")
-@requires("protocol.export")
-def protocol(sitting_id):
+def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict:
+    """Everything the protocol says in ``lang``, for the page, the PDF and the archive."""
+    rows = protocol_rows(s, sitting.id, lang)
+    states = s.execute(select(RosterEntry.state).where(RosterEntry.sitting_id == sitting.id)).scalars()
+    final = sitting.status == SittingStatus.CLOSED and all(state in FINAL for state in states)
+    with force_locale(lang):
+        return {
+            "lang": lang, "sitting_id": sitting.id,
+            "title": _("PROTOCOL of the sitting of the attestation commission"),
+            "place": f"{getattr(sitting.venue, f'name_{lang}')} · {sitting.date:%d.%m.%Y} "
+                     f"{sitting.start_time:%H:%M}",
+            "draft": "" if final else _("DRAFT: the sitting is not closed, or a candidate has "
+                                        "no final result yet"),
+            "columns": columns(lang), "rows": rows,
+            "signatures": _("Chair and members of the commission (signatures):"),
+            "checkpoint": _("Audit log checkpoint: %(point)s", point=checkpoint) if checkpoint else "",
+        }
+
+
+def protocol_pdf(texts: dict) -> bytes:
+    pdf = Document(landscape=True, draft=texts["draft"])
+    pdf.heading(texts["title"], texts["place"])
+    body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],
+             r["category"], r["note"]] for n, r in enumerate(texts["rows"], 1)]
+    pdf.grid(texts["columns"], body, widths=(4, 21, 13, 19, 16, 13, 26, 17, 12))
+    pdf.signatures(texts["signatures"], (), blank=4)
+    pdf.checkpoint(texts["checkpoint"])
+    return pdf.to_bytes()
+
+
+def _document(sitting_id: int) -> dict:
     lang = document_lang()
     with db().read() as s:
         sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
-        rows = protocol_rows(s, sitting_id, lang)
-        point = printed_checkpoint(s)
-    with force_locale(lang):
-        title = _("PROTOCOL of the sitting of the attestation commission")
-        checkpoint = _("Audit log checkpoint: %(point)s", point=point) if point else ""
-    return render_template("protocol.html", sitting=sitting, rows=rows, lang=lang, title=title,
-                           columns=columns(lang), checkpoint=checkpoint, venue_name=getattr(sitting.venue, f"name_{lang}"))
+        return protocol_texts(s, sitting, lang, printed_checkpoint(s))
+
+
+@bp.get("/sittings/<int:sitting_id>/protocol")
+@requires("protocol.export")
+def protocol(sitting_id):
+    return render_template("protocol.html", doc=_document(sitting_id))
+
+
+@bp.get("/sittings/<int:sitting_id>/protocol.pdf")
+@requires("protocol.export")
+def protocol_pdf_view(sitting_id):
+    doc = _document(sitting_id)
+    return pdf_response(protocol_pdf(doc), f"protocol-{sitting_id}-{doc['lang']}.pdf")
 
 
 def _table(sitting_id, lang):
@@ -98,16 +136,20 @@ def _table(sitting_id, lang):
     return head, body
 
 
+def csv_bytes(head, body) -> bytes:
+    """CSV as Excel in a Russian or Kazakh locale opens it: semicolons, UTF-8 with a BOM."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(head)
+    writer.writerows([[_safe(v) for v in row] for row in body])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
 @bp.get("/sittings/<int:sitting_id>/protocol.csv")
 @requires("protocol.export")
 def protocol_csv(sitting_id):
     lang = document_lang()
-    head, body = _table(sitting_id, lang)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(head)
-    writer.writerows([[_safe(v) for v in row] for row in body])
-    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(csv_bytes(*_table(sitting_id, lang)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="protocol-{sitting_id}-{lang}.csv"'})
 
 

@@ -1,0 +1,96 @@
+"""The archive of a sitting (one ZIP: documents in kk and ru, roster, audit part, manifest).
+
+The format and its verification are :mod:`backup.sitting_archive`; this module renders
+the documents, so the panel's download and ``kioskctl sitting archive`` give the same
+file.  Everything is read in one snapshot (on PostgreSQL a REPEATABLE READ transaction;
+a SQLite read transaction is one already), so the documents, the entries and the chain
+head agree with each other.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from attestation import audit, loaders
+from attestation.models import AuditEntry, RosterEntry, Sitting, ViolationAct
+from attestation.timeutil import utcnow
+from attestation.vocabulary import Language, values
+from backup import sitting_archive as archive_format
+
+from .act_document import act_pdf, act_texts
+from .attestation_file import file_pdf, file_texts
+from .auth import requires
+from .common import db, load, printed_checkpoint
+from .protocol import csv_bytes, protocol_pdf, protocol_texts
+from .texts import LANGUAGES, STATES
+
+bp = Blueprint("archive", __name__, url_prefix="/panel")
+
+
+def archive_name(sitting: Sitting) -> str:
+    return f"sitting-{sitting.id}-{sitting.date:%Y-%m-%d}-{sitting.venue.code}.zip"
+
+
+def build(s, sitting: Sitting, made_by: str) -> bytes:
+    """The archive's bytes; call inside an app context, first in a read session."""
+    point = printed_checkpoint(s)
+    head = audit.head(s)
+    documents: dict[str, bytes] = {}
+    entries = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting.id)
+                        .options(*loaders.ENTRY).order_by(RosterEntry.id)).scalars().all()
+    acts = s.execute(select(ViolationAct).join(RosterEntry).where(RosterEntry.sitting_id == sitting.id)
+                     .options(*loaders.ACT).order_by(ViolationAct.id)).scalars().all()
+    for lang in values(Language):
+        documents[f"protocol/protocol-{lang}.pdf"] = protocol_pdf(protocol_texts(s, sitting, lang, point))
+        for act in acts:
+            documents[f"acts/act-{act.number}-{act.year}-{lang}.pdf"] = act_pdf(act_texts(act, lang, point))
+        for entry in entries:
+            documents[f"files/file-{entry.id}-{lang}.pdf"] = file_pdf(file_texts(s, entry, lang))
+    documents["roster.csv"] = _roster_csv(entries)
+    log = s.execute(select(AuditEntry).where(AuditEntry.sitting_id == sitting.id,
+                                             AuditEntry.id <= (head.entry_id if head else 0))
+                    .order_by(AuditEntry.id)).scalars().all()
+    about = {"sitting": {"id": sitting.id, "venue": sitting.venue.code, "date": sitting.date.isoformat(),
+                         "start": f"{sitting.start_time:%H:%M}", "status": str(sitting.status)},
+             "made_at": utcnow().isoformat(timespec="seconds"), "made_by": made_by}
+    key = current_app.extensions["attestation_db"].audit_key
+    return archive_format.pack(documents, log, head, about, key)
+
+
+def _roster_csv(entries) -> bytes:
+    """The roster with both languages' headings, for whichever language opens it."""
+    def both(text_of):
+        out = []
+        for lang in values(Language):
+            with force_locale(lang):
+                out.append(str(text_of()))
+        return " / ".join(out)
+
+    head = [both(lambda: _("IIN")), both(lambda: _("Full name")), both(lambda: _("Organisation")),
+            both(lambda: _("Position")), both(lambda: _("Language of the attestation")),
+            both(lambda: _("State"))]
+    body = [[e.candidate.iin, e.candidate.full_name, e.candidate.organization, e.candidate.position,
+             both(lambda e=e: LANGUAGES.get(e.language or "", "")), both(lambda e=e: STATES[e.state])]
+            for e in sorted(entries, key=lambda e: (e.candidate.last_name, e.candidate.first_name))]
+    return csv_bytes(head, body)
+
+
+def snapshot(s) -> None:
+    """Make the read session one snapshot (PostgreSQL reads each statement afresh otherwise)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+@bp.get("/sittings/<int:sitting_id>/archive.zip")
+@requires("protocol.export")
+def sitting_archive(sitting_id):
+    with db().read() as s:
+        snapshot(s)
+        sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
+        data = build(s, sitting, f"user:{g.user.username}")
+        name = archive_name(sitting)
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
