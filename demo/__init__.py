@@ -11,9 +11,11 @@ at the kiosk page as if scanned.  Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import pathlib
+import random
 import select
 import shutil
 import signal
@@ -34,6 +36,7 @@ from attestation import db as dbmod
 from attestation.models import Candidate, RosterEntry
 from attestation.timeutil import local_today
 from attestation.vocabulary import Role
+from fake_services import phone_screen
 from fake_services.digital_id import FakeDigitalDocuments
 from serving import waitress_server
 
@@ -108,6 +111,17 @@ def _wait_ready(agent, urls, timeout: float = 30.0) -> None:
                 time.sleep(0.05)
 
 
+def _show(view: pathlib.Path, text: str, seconds: float = 4.0) -> None:
+    """Hold a phone (a QR) or an ID card (a 12-digit IIN) in front of the virtual camera."""
+    kind = "card" if text.isdigit() else "phone"
+    scene = dataclasses.replace(phone_screen.random_scene(kind, text, random.Random(text)),
+                                blur=0.0, noise=0.0, module_px=3.0)
+    tmp, shown = view / ".held.tmp", view / "held.png"
+    phone_screen.render(scene, seed=1).save(tmp, "PNG")
+    os.replace(tmp, shown)
+    threading.Timer(seconds, lambda: shown.unlink(missing_ok=True)).start()
+
+
 def _typed_lines(prompt: str):
     """What is typed at the prompt, a line at a time.
 
@@ -156,8 +170,11 @@ def main() -> None:
     agent = CabinetAgent(database, "demo-cab")
     threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
 
+    view = DEMO_DIR / "camera"  # the virtual camera: whatever image is here is "in view"
+    view.mkdir()
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
-                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave)})
+                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave),
+                      "KIOSK_CAMERA": f"replay:{view}"})
     threading.Thread(target=waitress_server.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
                      name="kiosk").start()
     panel = create_panel({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),
@@ -188,6 +205,8 @@ and the digital-ID QR of candidate 2 reads {people[1][4]}
 Type an IIN on the kiosk's keypad, or "scan" a document here:
   scan> 1          the ID card (MRZ) of candidate 1     scan> qr 2   the digital-ID QR of candidate 2
   scan> bc 3       the IIN barcode of candidate 3       scan> <anything else> is sent as typed
+  scan> show 2     candidate 2 holds the phone with the digital-ID QR up to the kiosk's camera
+  scan> show card 3  candidate 3 holds up the back of the ID card (its IIN barcode)
 Doors of the simulated cabinet close by themselves 8 s after they open.
 Ctrl-C stops everything.
 """)
@@ -195,6 +214,11 @@ Ctrl-C stops everything.
         for line in _typed_lines("scan> "):
             words = line.split()
             payload = line
+            if words[:1] == ["show"] and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
+                _, _, value, _, qr = people[int(words[-1]) - 1]
+                _show(view, value if "card" in words else qr)
+                print("  held up to the camera for 4 s")
+                continue
             if len(words) in (1, 2) and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
                 last, first, value, card, qr = people[int(words[-1]) - 1]
                 kind = words[0] if len(words) == 2 else "mrz"
@@ -207,8 +231,9 @@ Ctrl-C stops everything.
     finally:
         stop.set()
         time.sleep(0.3)
-        if "serial_scanner" in app.extensions:
-            app.extensions["serial_scanner"].stop()
+        for name in ("serial_scanner", "camera"):
+            if name in app.extensions:
+                app.extensions[name].stop()
         fake.stop()
         pty.stop()
         database.dispose()

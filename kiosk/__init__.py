@@ -17,6 +17,8 @@ from webcore import errors, i18n
 from webcore.limits import AttemptLimiter
 
 from . import api, screen
+from . import camera
+from .scan_queue import ScanQueue
 from .scanner import SerialScanner
 
 TRANSLATIONS = pathlib.Path(__file__).with_name("translations")
@@ -35,6 +37,11 @@ DEFAULTS = {
     "DIGITAL_ID_TIMEOUT": 3.0,
     "SERIAL_SCANNER_PORT": None,    # e.g. /dev/ttyACM0 for a serial (non-keyboard) scanner
     "SERIAL_SCANNER_BAUD": 9600,
+    "KIOSK_CAMERA": None,           # v4l2:/dev/video0 | picamera2 | replay:PATH (see kiosk.camera)
+    "KIOSK_CAMERA_SIZE": "640x480",
+    "KIOSK_CAMERA_FPS": 8,          # frames decoded a second, at most
+    "KIOSK_CAMERA_FORMATS": ",".join(camera.DEFAULT_FORMATS),
+    "KIOSK_CAMERA_QR_PATTERN": "",  # what the digital ID's QR matches (a regex); empty: any
     "MAX_CONTENT_LENGTH": 64 * 1024,  # the largest kiosk request is a few hundred bytes
     "KIOSK_IDENTIFY_LIMIT": 10,     # failed identifications per kiosk...
     "KIOSK_IDENTIFY_WINDOW": 60,    # ...within this many seconds, then "too many attempts"
@@ -49,9 +56,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.extensions["digital_id"] = DigitalDocumentsClient(
             app.config["DIGITAL_ID_URL"], app.config["DIGITAL_ID_KEY"],
             float(app.config["DIGITAL_ID_TIMEOUT"]))
+    queue = app.extensions["scan_queue"] = ScanQueue()
     if app.config["SERIAL_SCANNER_PORT"]:
         app.extensions["serial_scanner"] = SerialScanner(
-            app.config["SERIAL_SCANNER_PORT"], int(app.config["SERIAL_SCANNER_BAUD"]))
+            queue, app.config["SERIAL_SCANNER_PORT"], int(app.config["SERIAL_SCANNER_BAUD"]))
+    if app.config["KIOSK_CAMERA"]:
+        app.extensions["camera"] = camera.from_config(queue, app.config)
     app.extensions["identify_limiter"] = AttemptLimiter()
     i18n.init_app(app, TRANSLATIONS, lambda: g.get("language"))
     app.register_blueprint(api.bp)

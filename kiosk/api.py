@@ -201,22 +201,29 @@ def checkin_state(token):
 @bp.post("/reset")
 def reset():
     """The person left (idle timeout, "start over", a result shown): their session, if any,
-    is closed for good, and scans queued by a serial scanner are dropped with it."""
+    is closed for good, and scans queued by a serial scanner or the camera are dropped with it."""
     data = json_body({"session": (str, False, None)})
     ended = False
     if data.get("session"):
         with db().write() as s:
             ended = sessions.end(s, g.kiosk, data["session"])
-    scanner = current_app.extensions.get("serial_scanner")
-    if scanner is not None:
-        scanner.clear()
+    current_app.extensions["scan_queue"].clear()
     return jsonify(status="ok", ended=ended)
 
 
 # -- health and scanners ----------------------------------------------------------------
 
+def scan_sources() -> list[str]:
+    """The scanners that feed the scan queue (a keyboard wedge types into the page instead)."""
+    return [name for name in ("serial_scanner", "camera") if name in current_app.extensions]
+
+
 def health_of(kiosk) -> dict:
-    """Is the database reachable, and has this kiosk's cabinet agent been heard from lately?"""
+    """Is the database reachable, has this kiosk's cabinet agent been heard from lately,
+    and is the configured camera there (E-CAM: the digital ID could not be read)?"""
+    camera = current_app.extensions.get("camera")
+    if camera is not None and camera.error:
+        return {"ok": False, "database": None, "cabinet": None, "camera": False, "code": "E-CAM"}
     try:
         with db().read() as s:
             cabinet_ok = cabinet_state.cabinet_reachable(s, kiosk.venue_id, kiosk.cabinet_id)
@@ -233,22 +240,23 @@ def health():
 
 @bp.get("/scans")
 def scans():
-    """Lines read by a serial (non-keyboard) scanner, for the page to treat as scans.
+    """Codes read by a serial (non-keyboard) scanner or the camera, for the page to treat
+    as scans.
 
     A page that just loaded asks without ``after`` and gets no scan, only ``last`` to ask
     from: nothing read before it loaded is ever handed to it.  A scan older than
     ``KIOSK_SCAN_HOLD_SECONDS`` is not handed out at all.
     """
-    scanner = current_app.extensions.get("serial_scanner")
+    queue = current_app.extensions["scan_queue"]
     try:
         after = int(request.args["after"]) if "after" in request.args else None
         wait = min(max(float(request.args.get("wait", "0")), 0.0), 25.0)
     except ValueError:
         raise BadRequest("'after' is an integer and 'wait' a number of seconds") from None
-    if scanner is None:
+    if not scan_sources():
         return jsonify(status="ok", enabled=False, scans=[], last=after or 0)
     if after is None:
-        return jsonify(status="ok", enabled=True, scans=[], last=scanner.last)
-    items = scanner.since(after, wait, max_age=float(current_app.config["KIOSK_SCAN_HOLD_SECONDS"]))
+        return jsonify(status="ok", enabled=True, scans=[], last=queue.last)
+    items = queue.since(after, wait, max_age=float(current_app.config["KIOSK_SCAN_HOLD_SECONDS"]))
     return jsonify(status="ok", enabled=True, last=items[-1][0] if items else after,
                    scans=[{"seq": n, "credential": c} for n, c in items])

@@ -38,7 +38,9 @@ def page():
                            door_wait_seconds=current_app.config["KIOSK_DOOR_WAIT_SECONDS"],
                            scan_hold_seconds=current_app.config["KIOSK_SCAN_HOLD_SECONDS"],
                            volume=max(0, min(100, int(current_app.config["KIOSK_VOLUME"]))),
-                           serial_scanner="serial_scanner" in current_app.extensions)
+                           serial_scanner="serial_scanner" in current_app.extensions or
+                           "camera" in current_app.extensions,
+                           camera="camera" in current_app.extensions)
 
 
 @bp.get("/strings/<lang>.json")

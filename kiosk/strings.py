@@ -16,6 +16,8 @@ UI = {
     "identify.title": _l("Identify yourself"),
     "identify.scan": _l("Hold your ID card to the scanner or show the QR code of your digital ID"),
     "identify.or_type": _l("or type your IIN"),
+    "identify.camera": _l("Hold the phone's QR code or the back of the ID card up to the camera "
+                          "above the screen, a hand's width away"),
     "identify.iin_ok": _l("IIN is valid"),
     "identify.iin_bad": _l("This IIN is not valid: check the digits"),
     "identify.continue": _l("Continue"),

@@ -13,6 +13,7 @@ from . import (  # noqa: F401
                backup_commands,
                bench_commands,
                cabinets,
+               camera_commands,
                db_commands,
                decisions,
                locker,

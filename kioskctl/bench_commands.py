@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import click
 
 import bench as benchmarks
+from bench import camera as camera_bench
 
 from .base import Group, main
 
@@ -29,6 +32,23 @@ def bench_kiosk(ctx, checkins, kiosks, timing):
     if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
         raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
     benchmarks.run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo, timing=timing)
+
+
+@bench.command("camera")
+@click.option("--phones", type=int, default=200, show_default=True)
+@click.option("--cards", type=int, default=40, show_default=True)
+@click.option("--others", type=int, default=40, show_default=True, help="Frames with no credential.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--variant", "variants", multiple=True, type=click.Choice(list(camera_bench.VARIANTS)),
+              help="Decoder settings to compare (default: all).")
+@click.option("--save", type=click.Path(file_okay=False), help="Also write the frames and index.json here.")
+@click.option("--latency", is_flag=True, help="Also time code in view -> scan queued (replay camera).")
+def bench_camera(phones, cards, others, seed, variants, save, latency):
+    """Read rate, false reads and decode time of the camera decoder on generated frames."""
+    camera_bench.run_camera_bench(click.echo, phones, cards, others, seed, variants or None,
+                                  pathlib.Path(save) if save else None)
+    if latency:
+        camera_bench.run_latency(click.echo)
 
 
 @bench.command("load")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -46,3 +47,42 @@ def shot(page, *parts) -> pathlib.Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@contextlib.contextmanager
+def kiosk_rig(playwright, sqlite_url, *, cells, candidates, config=lambda site: {}):
+    """A kiosk app over HTTP on a simulated cabinet at a board's pace, its cabinet agent
+    running, and Chromium: ``dict(db, sim, site, app, url, browser)``.
+
+    ``config(site)``: the kiosk's settings beyond its database and token.
+    """
+    from agent import CabinetAgent
+    from attestation.db import Database
+    from kiosk import create_app
+    from kiosk_site import build_site
+    from locker_driver.simulator import BoardSimulator, PtyServer
+
+    db = Database(sqlite_url)
+    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
+    pty = PtyServer(sim)
+    site = build_site(db, pty.path, cells=cells, candidates=candidates, kiosks=1)
+    app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0], **config(site)})
+    server = ServerThread(app)
+    agent = CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
+    stop = threading.Event()
+    agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    agent_thread.start()
+    browser = launch(playwright)
+    try:
+        yield dict(db=db, sim=sim, site=site, app=app, url=server.url, browser=browser)
+    finally:
+        browser.close()
+        stop.set()
+        agent_thread.join(timeout=5)
+        server.stop()
+        pty.stop()
+        for name in ("serial_scanner", "camera"):
+            if name in app.extensions:
+                app.extensions[name].stop()
+        app.extensions["attestation_db"].dispose()
+        db.dispose()

@@ -57,6 +57,9 @@ def test_demo_starts_serves_and_stops(tmp_path):
             assert r.status == 200 and "Вход".encode() in r.read()
         os.write(master, b"qr 2\n")
         assert "sent to the kiosk: https://digital-documents.demo/d/" in term.wait_for("scan> ")
+        os.write(master, b"show 2\n")
+        assert "held up to the camera" in term.wait_for("scan> ")
+        assert (tmp_path / "var" / "demo" / "camera" / "held.png").exists()
     finally:
         proc.send_signal(signal.SIGINT)
         try:

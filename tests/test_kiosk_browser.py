@@ -3,54 +3,31 @@
 Screenshots of every screen in both languages go to ``test-artifacts/kiosk/<lang>/``.
 """
 
-import threading
 import time
 
 import pytest
 from sqlalchemy import select
 
-from agent import CabinetAgent, cabinet_agent
+from agent import cabinet_agent
 from fake_services.digital_id import FakeDigitalDocuments
 from attestation.models import RosterEntry
-from kiosk import create_app
-from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import ServerThread, launch, shot
-from kiosk_site import build_site
+from browser import kiosk_rig, shot
 
 TIMEOUT = 15_000
 
 
 @pytest.fixture
 def kiosk(playwright, sqlite_url):
-    from attestation.db import Database
-    db = Database(sqlite_url)
-    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
-    pty = PtyServer(sim)
     fake = FakeDigitalDocuments(key="k")
-    site = build_site(db, pty.path, cells=3, candidates=6, kiosks=1)
-    app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0],
-                      "DIGITAL_ID_URL": fake.url, "DIGITAL_ID_KEY": "k",
-                      "KIOSK_IDLE_SECONDS": 60})
-    server = ServerThread(app)
-    agent = CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
-    stop = threading.Event()
-    agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    agent_thread.start()
-    browser = launch(playwright)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(TIMEOUT)
-    ctx = dict(site=site, sim=sim, fake=fake, page=page, url=server.url, app=app, db=db,
-               browser=browser)
-    yield ctx
-    browser.close()
-    stop.set()
-    agent_thread.join(timeout=5)
-    server.stop()
-    fake.stop()
-    pty.stop()
-    app.extensions["attestation_db"].dispose()
-    db.dispose()
+    config = {"DIGITAL_ID_URL": fake.url, "DIGITAL_ID_KEY": "k", "KIOSK_IDLE_SECONDS": 60}
+    try:
+        with kiosk_rig(playwright, sqlite_url, cells=3, candidates=6, config=lambda site: config) as rig:
+            page = rig["browser"].new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(TIMEOUT)
+            yield dict(rig, fake=fake, page=page)
+    finally:
+        fake.stop()
 
 
 def screen(page, name):

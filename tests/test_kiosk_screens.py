@@ -7,19 +7,14 @@ Screenshots: ``test-artifacts/kiosk-sizes/<size>/<lang>/<nn-screen>.png``.
 """
 
 import os
-import threading
 import tty
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from agent import CabinetAgent
-from kiosk import create_app
-from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import ServerThread, launch, shot
+from browser import kiosk_rig, shot
 from factories import make_iin
-from kiosk_site import build_site
 from test_kiosk_browser import TIMEOUT, scanner_burst, screen, type_on_keypad
 
 SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080), (1080, 1920)]
@@ -35,35 +30,16 @@ HTMLMediaElement.prototype.play = function () { window.__played.push(this.id); r
 @pytest.fixture
 def rig(playwright, sqlite_url):
     """A kiosk on a simulated cabinet at a board's pace, and a serial scanner on a pty."""
-    from attestation.db import Database
-    db = Database(sqlite_url)
-    sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")
-    pty = PtyServer(sim)
-    site = build_site(db, pty.path, cells=8, candidates=6, kiosks=1)
     scanner_master, scanner_slave = os.openpty()
     tty.setraw(scanner_slave)
-    app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0],
-                      "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave)})
-    assert app.extensions["serial_scanner"].ready.wait(3)
-    server = ServerThread(app)
-    agent = CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
-    stop = threading.Event()
-    agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
-    agent_thread.start()
-    browser = launch(playwright)
-    ctx = dict(site=site, sim=sim, url=server.url, app=app, db=db, browser=browser,
-               scanner=scanner_master)
-    yield ctx
-    browser.close()
-    stop.set()
-    agent_thread.join(timeout=5)
-    server.stop()
-    pty.stop()
-    app.extensions["serial_scanner"].stop()
-    os.close(scanner_master)
-    os.close(scanner_slave)
-    app.extensions["attestation_db"].dispose()
-    db.dispose()
+    config = {"SERIAL_SCANNER_PORT": os.ttyname(scanner_slave)}
+    try:
+        with kiosk_rig(playwright, sqlite_url, cells=8, candidates=6, config=lambda site: config) as ctx:
+            assert ctx["app"].extensions["serial_scanner"].ready.wait(3)
+            yield dict(ctx, scanner=scanner_master)
+    finally:
+        os.close(scanner_master)
+        os.close(scanner_slave)
 
 
 def new_page(rig, width, height, **kwargs):
@@ -233,7 +209,7 @@ def test_a_card_read_just_before_choosing_is_used(rig):
 def test_a_page_loaded_after_a_serial_scan_never_gets_it(rig):
     site = rig["site"]
     os.write(rig["scanner"], site.people[3]["iin"].encode() + b"\r")
-    assert rig["app"].extensions["serial_scanner"].since(0, wait=3)
+    assert rig["app"].extensions["scan_queue"].since(0, wait=3)
     page = new_page(rig, 1280, 800)
     page.goto(rig["url"])
     screen(page, "welcome")

@@ -4,22 +4,24 @@ import os
 import time
 import tty
 
+from kiosk.scan_queue import ScanQueue
 from kiosk.scanner import SerialScanner
 
 
 def test_scans_arrive_whole_including_three_line_mrz():
     master, slave = os.openpty()
     tty.setraw(slave)
-    scanner = SerialScanner(os.ttyname(slave), gap=0.1)
+    scanner = SerialScanner(ScanQueue(), os.ttyname(slave), gap=0.1)
+    queue = scanner.queue
     try:
         assert scanner.ready.wait(3)
         os.write(master, b"880412450773\r\n")
-        first = scanner.since(0, wait=3)
+        first = queue.since(0, wait=3)
         assert first == [(1, "880412450773")]
         os.write(master, b"IDKAZ0451234566<<<880412450773\rLINE2\rLINE3\r")
-        second = scanner.since(1, wait=3)
+        second = queue.since(1, wait=3)
         assert second == [(2, "IDKAZ0451234566<<<880412450773\nLINE2\nLINE3")]
-        assert scanner.since(2, wait=0.2) == []
+        assert queue.since(2, wait=0.2) == []
     finally:
         scanner.stop()
         os.close(master)
@@ -43,7 +45,7 @@ def test_kiosk_api_hands_scans_to_the_page(db_url, db):
         start = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
         assert start == {"status": "ok", "enabled": True, "scans": [], "last": 0}
         os.write(master, site.people[0]["iin"].encode() + b"\r")
-        assert app.extensions["serial_scanner"].since(0, wait=3)
+        assert app.extensions["scan_queue"].since(0, wait=3)
         data = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
         assert data["scans"] == [] and data["last"] == 1  # a page loaded now never gets it
         data = client.get(f"/api/v1/kiosk/scans?after={start['last']}&wait=3", headers=auth).get_json()
@@ -73,15 +75,15 @@ def test_a_reset_drops_queued_scans_and_old_scans_expire(db_url, db):
     app, site, master, slave = _scanner_app(db_url, db, KIOSK_SCAN_HOLD_SECONDS=1)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {site.tokens[0]}"}
-    scanner = app.extensions["serial_scanner"]
+    scanner, queue = app.extensions["serial_scanner"], app.extensions["scan_queue"]
     try:
         os.write(master, site.people[0]["iin"].encode() + b"\r")
-        assert scanner.since(0, wait=3)  # read and queued, not yet fetched by the page
+        assert queue.since(0, wait=3)  # read and queued, not yet fetched by the page
         assert client.post("/api/v1/kiosk/reset", json={}, headers=auth).get_json()["status"] == "ok"
         # the page that was waiting from 0 gets nothing: the queue went with the session
         assert client.get("/api/v1/kiosk/scans?after=0&wait=0", headers=auth).get_json()["scans"] == []
         os.write(master, site.people[1]["iin"].encode() + b"\r")
-        assert scanner.since(1, wait=3)
+        assert queue.since(1, wait=3)
         time.sleep(1.2)  # older than KIOSK_SCAN_HOLD_SECONDS: nobody gets it any more
         assert client.get("/api/v1/kiosk/scans?after=1&wait=0", headers=auth).get_json()["scans"] == []
     finally:

@@ -47,7 +47,8 @@ apt-get install -y -qq --no-install-recommends python3-venv fonts-dejavu-core ch
 echo "== service users"
 getent group gpio >/dev/null || groupadd --system gpio
 id attestation >/dev/null 2>&1 || useradd --system --home-dir "$STATE" --shell /usr/sbin/nologin \
-  --groups dialout,gpio attestation
+  --groups dialout,gpio,video attestation
+usermod -aG video attestation  # the kiosk's camera (also on an upgrade of an older install)
 id attestation-screen >/dev/null 2>&1 || useradd --system --create-home --shell /usr/sbin/nologin \
   --groups video,render,input attestation-screen 2>/dev/null || \
   useradd --system --create-home --shell /usr/sbin/nologin attestation-screen

@@ -1,0 +1,382 @@
+"""The camera as a scanner: the digital ID's QR on a phone and the ID card's IIN barcode.
+
+Frames come from a *source* chosen by name (``KIOSK_CAMERA``), as gpiozero chooses a pin
+factory:
+
+=================  ===========================================================================
+``v4l2:/dev/videoN``  a USB webcam through V4L2 (OpenCV: ``pip install '.[camera]'``)
+``picamera2[:N]``     a Raspberry Pi camera module (``apt install python3-picamera2``)
+``replay:PATH``       a video file, or a folder whose newest image is "in front of the
+                      camera" (tests, the demo: an empty folder is an empty view)
+=================  ===========================================================================
+
+A thread grabs at most ``fps`` frames a second, decodes each with zxing-cpp and pushes
+every *credential* it reads into the kiosk's scan queue, where serial scans go too.  A
+credential is a QR that looks like a digital document's (the shape the kiosk accepts,
+:func:`attestation.identification.looks_like_digital_id`) or a linear barcode holding a
+valid 12-digit IIN; anything else in view (a product's EAN, a Wi-Fi QR, a misread) is
+ignored.  A code held in front of the camera is one scan: the same text is pushed again
+only after it has been out of view for ``repeat_after`` seconds.
+
+Timing: at 640x480 one frame decodes in a few milliseconds (figures: ``kioskctl bench
+camera``); with ``fps`` 10 a code is read at most 100 ms plus one decode after it enters
+the frame, and the page's long poll hands it on at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+import threading
+import time
+from collections.abc import Callable
+
+import zxingcpp
+from PIL import Image, ImageOps
+
+from attestation import iin as iin_mod
+from attestation.identification import looks_like_digital_id
+
+from .scan_queue import ScanQueue
+
+#: What a Kazakh ID card's reverse carries as "the IIN encoded as a barcode" (the design
+#: rules of the card name no symbology): the linear formats able to hold 12 digits.  The
+#: MRZ beside it is printed text, not a barcode; the camera does not read it.
+ID_CARD_FORMATS = ("Code128", "Code39", "ITF", "Code93", "Codabar")
+#: The digital ID's code (and PDF417, which some documents carry).
+DIGITAL_ID_FORMATS = ("QRCode", "PDF417")
+DEFAULT_FORMATS = DIGITAL_ID_FORMATS + ID_CARD_FORMATS
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+class CameraMissing(RuntimeError):
+    """The configured camera is not there (unplugged, wrong device, library missing)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderSettings:
+    """How zxing-cpp looks at a frame; defaults chosen by ``kioskctl bench camera``.
+
+    ``zoom``: when a frame gives nothing, its middle (where the kiosk's pictogram asks to
+    hold the code: half the width and height) is enlarged this many times and decoded again:
+    a small or slightly blurred code then has enough pixels a module (0: off).
+    """
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    try_rotate: bool = False     # a card is held about level; QR codes read at any angle anyway
+    try_invert: bool = True      # dark-mode phone screens show light modules on dark
+    try_downscale: bool = False  # measured: reads nothing more on the set, costs a third more
+    binarizer: str = "LocalAverage"
+    zoom: float = 2.0
+
+    @classmethod
+    def parse_formats(cls, text: str) -> tuple[str, ...]:
+        names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+        unknown = [n for n in names if not isinstance(getattr(zxingcpp.BarcodeFormat, n, None),
+                                                      zxingcpp.BarcodeFormat)]
+        if unknown or not names:
+            raise ValueError(f"unknown barcode formats {unknown or text!r}: use names such as "
+                             f"{', '.join(DEFAULT_FORMATS)}")
+        return names
+
+
+@dataclasses.dataclass(frozen=True)
+class Read:
+    text: str
+    format: str
+
+
+#: QR payloads of other kinds (Wi-Fi, contacts, mail, phone, place) never identify anyone.
+NOT_DOCUMENTS = ("WIFI:", "MECARD:", "BEGIN:", "BIZCARD:", "MATMSG:", "SMSTO:", "MAILTO:", "TEL:", "GEO:")
+
+
+def is_credential(read: Read, qr_pattern: re.Pattern | None = None) -> bool:
+    """A code the kiosk can identify someone with; see the module's docstring.
+
+    ``qr_pattern``: what the digital documents service's QR matches (KIOSK_CAMERA_QR_PATTERN);
+    with it, a poster's QR in view is ignored too."""
+    if read.format in ID_CARD_FORMATS:
+        return len(read.text) == 12 and read.text.isdigit() and iin_mod.is_valid(read.text)
+    if read.text.upper().startswith(NOT_DOCUMENTS) or not looks_like_digital_id(read.text):
+        return False
+    return qr_pattern is None or bool(qr_pattern.fullmatch(read.text))
+
+
+class Decoder:
+    def __init__(self, settings: DecoderSettings = DecoderSettings(), qr_pattern: str = ""):
+        self.settings = settings
+        self.qr_pattern = re.compile(qr_pattern) if qr_pattern else None
+        # zxing-cpp's values are made per call: held in a long-lived object they outlive
+        # the extension at interpreter exit (nanobind then reports them as leaked).
+        self._formats = [getattr(zxingcpp.BarcodeFormat, name) for name in settings.formats]
+
+    def read(self, frame) -> list[Read]:
+        """Every code in ``frame`` (a PIL image, or a grayscale/BGR numpy array)."""
+        found = self._decode(frame)
+        if not found and self.settings.zoom:
+            found = self._decode(_middle(frame, self.settings.zoom))
+        return found
+
+    def _decode(self, image) -> list[Read]:
+        found = zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormats(self._formats),
+            try_rotate=self.settings.try_rotate, try_invert=self.settings.try_invert,
+            try_downscale=self.settings.try_downscale,
+            binarizer=getattr(zxingcpp.Binarizer, self.settings.binarizer))
+        return [Read(b.text, b.format.name) for b in found if b.valid]
+
+    def credentials(self, frame) -> list[str]:
+        return [r.text for r in self.read(frame) if is_credential(r, self.qr_pattern)]
+
+
+def _middle(frame, zoom: float) -> Image.Image:
+    """The middle half of ``frame`` (each way), ``zoom`` times larger (bicubic: measured,
+    sharpening after it read 1 % more phones at twice the cost of an empty frame)."""
+    image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
+    image = ImageOps.grayscale(image) if image.mode != "L" else image
+    w, h = image.size
+    box = image.crop((w // 4, h // 4, w - w // 4, h - h // 4))
+    size = (int(box.width * zoom), int(box.height * zoom))
+    return box.resize(size, Image.Resampling.BICUBIC)
+
+
+# -- frame sources ---------------------------------------------------------------------
+
+SOURCES: dict[str, type] = {}
+
+
+def source(name: str):
+    def register(cls):
+        SOURCES[name] = cls
+        return cls
+    return register
+
+
+class FrameSource:
+    """Open, give frames (None: no frame now), close.  ``width``/``height`` in pixels."""
+
+    def __init__(self, target: str, width: int = 640, height: int = 480, fps: float = 10):
+        self.target, self.width, self.height, self.fps = target, width, height, fps
+
+    def open(self) -> None:
+        pass
+
+    def read(self):
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _cv2():
+    try:
+        import cv2
+    except ImportError:
+        raise CameraMissing("OpenCV is not installed (pip install '.[camera]' in the venv, "
+                            "or apt install python3-opencv)") from None
+    return cv2
+
+
+@source("v4l2")
+class V4L2Source(FrameSource):
+    """A USB webcam: ``target`` is the device (``/dev/video0``) or its index."""
+
+    def open(self) -> None:
+        cv2 = _cv2()
+        device = int(self.target) if self.target.isdigit() else (self.target or "/dev/video0")
+        if isinstance(device, str) and not pathlib.Path(device).exists():
+            raise CameraMissing(f"{device} does not exist: is the webcam plugged in?")
+        self._cap = cv2.VideoCapture(device, cv2.CAP_V4L2)
+        if not self._cap.isOpened():
+            raise CameraMissing(f"{device} cannot be opened as a V4L2 camera")
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        self._cap.set(cv2.CAP_PROP_FPS, self.fps)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue of old ones
+
+    def read(self):
+        ok, frame = self._cap.read()
+        if not ok:
+            raise CameraMissing(f"{self.target}: the camera stopped giving frames")
+        return frame
+
+    def close(self) -> None:
+        if getattr(self, "_cap", None) is not None:
+            self._cap.release()
+
+
+@source("picamera2")
+class PiCameraSource(FrameSource):
+    """A Raspberry Pi camera module (libcamera); ``target`` is the camera's number."""
+
+    def open(self) -> None:
+        try:
+            from picamera2 import Picamera2
+        except ImportError:
+            raise CameraMissing("picamera2 is not installed (apt install python3-picamera2; "
+                                "the venv needs --system-site-packages)") from None
+        try:
+            self._cam = Picamera2(int(self.target or 0))
+        except (IndexError, RuntimeError) as exc:
+            raise CameraMissing(f"no Raspberry Pi camera {self.target or 0}: {exc}") from None
+        # YUV420: the first width x height bytes are the luminance, all a decoder needs.
+        config = self._cam.create_video_configuration(
+            main={"size": (self.width, self.height), "format": "YUV420"},
+            controls={"FrameRate": self.fps})
+        self._cam.configure(config)
+        self._cam.start()
+
+    def read(self):
+        return self._cam.capture_array("main")[: self.height, : self.width]
+
+    def close(self) -> None:
+        if getattr(self, "_cam", None) is not None:
+            self._cam.stop()
+            self._cam.close()
+
+
+@source("replay")
+class ReplaySource(FrameSource):
+    """A video file (looped), or a folder whose newest image is the view (None: empty)."""
+
+    def open(self) -> None:
+        self._path = pathlib.Path(self.target)
+        if not self._path.exists():
+            raise CameraMissing(f"replay source {self._path} does not exist")
+        self._video = None
+        if self._path.is_file():
+            self._video = _cv2().VideoCapture(str(self._path))
+            if not self._video.isOpened():
+                raise CameraMissing(f"{self._path} is not a video file OpenCV can read")
+
+    def read(self):
+        if self._video is not None:
+            ok, frame = self._video.read()
+            if not ok:  # the end: start again
+                self._video.set(_cv2().CAP_PROP_POS_FRAMES, 0)
+                ok, frame = self._video.read()
+            return frame if ok else None
+        images = [p for p in self._path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        for newest in sorted(images, key=_mtime, reverse=True):
+            try:
+                with Image.open(newest) as img:
+                    return ImageOps.grayscale(img)
+            except (OSError, ValueError):  # being written, or gone: the next one
+                continue
+        return None
+
+    def close(self) -> None:
+        if getattr(self, "_video", None) is not None:
+            self._video.release()
+
+
+def _mtime(path: pathlib.Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 10) -> FrameSource:
+    """``NAME[:TARGET]`` from :data:`SOURCES`, e.g. ``v4l2:/dev/video0``."""
+    name, _, target = spec.partition(":")
+    if name not in SOURCES:
+        raise ValueError(f"unknown camera {name!r}: use one of {', '.join(sorted(SOURCES))}")
+    return SOURCES[name](target, width, height, fps)
+
+
+# -- the scanner -----------------------------------------------------------------------
+
+@dataclasses.dataclass
+class CameraStats:
+    frames: int = 0
+    decode_seconds: float = 0.0
+    scans: int = 0
+    #: monotonic time the last scan was pushed, and how long its frame took to decode (s).
+    last_scan_at: float | None = None
+    last_decode: float = 0.0
+
+
+class CameraScanner:
+    """Reads ``source`` at up to ``fps`` frames/s in a thread; credentials go to ``queue``.
+
+    ``error`` holds why the camera is not working (None: it is); the thread retries
+    opening it every ``retry`` seconds, so a webcam plugged back in is picked up.
+    """
+
+    def __init__(self, queue: ScanQueue, source: FrameSource, decoder: Decoder | None = None,
+                 fps: float = 10, repeat_after: float = 2.0, retry: float = 2.0,
+                 on_read: Callable[[list[Read]], None] | None = None):
+        self.queue, self.source = queue, source
+        self.decoder = decoder or Decoder()
+        self.interval = 1.0 / max(fps, 0.1)
+        self.repeat_after, self.retry = repeat_after, retry
+        #: Called with every code read in a frame, credential or not (``kioskctl camera test``).
+        self.on_read = on_read
+        self.error: str | None = None
+        self.stats = CameraStats()
+        self.ready = threading.Event()
+        self._seen: dict[str, float] = {}
+        self._running = True
+        self._thread = threading.Thread(target=self._run, daemon=True, name="camera-scanner")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while self._running:
+            try:
+                self.source.open()
+            except CameraMissing as exc:
+                self.error = str(exc)
+                time.sleep(self.retry)
+                continue
+            self.error = None
+            self.ready.set()
+            try:
+                while self._running:
+                    started = time.monotonic()
+                    self.step(self.source.read(), started)
+                    time.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+            except CameraMissing as exc:
+                self.error = str(exc)
+            finally:
+                self.ready.clear()
+                self.source.close()
+
+    def step(self, frame, now: float) -> list[str]:
+        """Decode one frame and push what is new; returns what was pushed."""
+        if frame is None:
+            return []
+        began = time.perf_counter()
+        reads = self.decoder.read(frame)
+        took = time.perf_counter() - began
+        texts = [r.text for r in reads if is_credential(r, self.decoder.qr_pattern)]
+        if reads and self.on_read is not None:
+            self.on_read(reads)
+        self.stats.frames += 1
+        self.stats.decode_seconds += took
+        pushed = []
+        for text in texts:
+            if now - self._seen.get(text, float("-inf")) > self.repeat_after:
+                self.queue.push(text)
+                pushed.append(text)
+                self.stats.scans += 1
+                self.stats.last_scan_at, self.stats.last_decode = now, took
+            self._seen[text] = now
+        for text, seen in list(self._seen.items()):  # forget codes long out of view
+            if now - seen > self.repeat_after:
+                del self._seen[text]
+        return pushed
+
+    def stop(self) -> None:
+        self._running = False
+        self._thread.join(timeout=3)
+
+
+def from_config(queue: ScanQueue, config) -> CameraScanner:
+    """The scanner the ``KIOSK_CAMERA*`` settings describe (see ``attestation.env.example``)."""
+    width, _, height = str(config["KIOSK_CAMERA_SIZE"]).partition("x")
+    fps = float(config["KIOSK_CAMERA_FPS"])
+    settings = DecoderSettings(formats=DecoderSettings.parse_formats(config["KIOSK_CAMERA_FORMATS"]))
+    return CameraScanner(queue, frame_source(config["KIOSK_CAMERA"], int(width), int(height), fps),
+                         Decoder(settings, config.get("KIOSK_CAMERA_QR_PATTERN") or ""), fps=fps)

@@ -1,0 +1,57 @@
+"""The kiosk's one queue of scans, fed by the serial scanner and the camera alike.
+
+A scan belongs to the person at the kiosk when it was read: it is handed out only to a
+page that was already waiting (``since`` with the sequence number the page started from),
+only for ``max_age`` seconds, and :meth:`ScanQueue.clear` drops whatever is queued when a
+person's session ends.  (A keyboard-wedge scanner types into the page and never passes
+through here.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+class ScanQueue:
+    def __init__(self, keep: int = 50):
+        self.keep = keep
+        self._items: list[tuple[int, str, float]] = []  # (seq, text, monotonic time read)
+        self._seq = 0
+        self._cond = threading.Condition()
+
+    def push(self, raw: str) -> None:
+        text = raw.replace("\r\n", "\n").replace("\r", "\n").strip("\n ")
+        if not text:
+            return
+        with self._cond:
+            self._seq += 1
+            self._items.append((self._seq, text, time.monotonic()))
+            del self._items[:-self.keep]
+            self._cond.notify_all()
+
+    @property
+    def last(self) -> int:
+        """The sequence number of the latest scan: where a page that just loaded starts."""
+        with self._cond:
+            return self._seq
+
+    def since(self, after: int, wait: float = 0.0, max_age: float | None = None
+              ) -> list[tuple[int, str]]:
+        """Scans after sequence number ``after`` and younger than ``max_age`` seconds,
+        waiting up to ``wait`` seconds for one."""
+        deadline = time.monotonic() + wait
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                items = [(n, t) for n, t, at in self._items
+                         if n > after and (max_age is None or now - at <= max_age)]
+                remaining = deadline - now
+                if items or remaining <= 0:
+                    return items
+                self._cond.wait(remaining)
+
+    def clear(self) -> None:
+        """Forget every queued scan (a person's session ended); numbering goes on."""
+        with self._cond:
+            self._items.clear()
