@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import audit, loaders
-from .errors import InvalidInput
+from .errors import InvalidInput, NotAllowed
 from .models import KioskDevice, PanelSession, User, UserVenue, Venue
 from .timeutil import utcnow
 from .vocabulary import Role, values
@@ -188,13 +188,73 @@ def change_password(session: Session, user: User, password: str, actor: audit.Ac
                  after={"sessions_ended": ended})
 
 
+def _keep_an_admin(session: Session, user: User, change: str) -> None:
+    """Refuse to disable or demote the last active administrator: nobody could then
+    add users or kiosks without SQL."""
+    if user.role != Role.ADMIN or not user.active:
+        return
+    others = session.execute(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True),
+                                                   User.id != user.id)).first()
+    if others is None:
+        raise NotAllowed(f"{user.username} is the last active administrator: {change} another "
+                       f"administrator first", code="last_admin")
+
+
 def set_active(session: Session, user: User, active: bool, actor: audit.Actor) -> None:
     """Enable or disable a user; disabling ends every session of the user at once."""
+    if not active:
+        _keep_an_admin(session, user, "add")
     user.active = active
     ended = 0 if active else end_user_sessions(session, user.id, "user_disabled")
     session.flush()
     audit.append(session, actor, "user.enabled" if active else "user.disabled", "user", user.id,
                  after={"sessions_ended": ended})
+
+
+def set_role(session: Session, user: User, role: str, actor: audit.Actor) -> None:
+    """A new role, effective at the user's next request (the role is read at each one)."""
+    if role not in values(Role):
+        raise InvalidInput(f"role must be one of {', '.join(Role)}", code="invalid_role")
+    if role == user.role:
+        return
+    if role != Role.ADMIN:
+        _keep_an_admin(session, user, "make")
+    before = user.role
+    user.role = role
+    session.flush()
+    audit.append(session, actor, "user.role_changed", "user", user.id,
+                 before={"role": before}, after={"role": role})
+
+
+def users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.username)).scalars())
+
+
+def kiosks(session: Session) -> list[KioskDevice]:
+    return list(session.execute(select(KioskDevice).order_by(KioskDevice.name)).scalars())
+
+
+def kiosk_by_name(session: Session, name: str) -> KioskDevice:
+    return loaders.find(session, KioskDevice, name=name)
+
+
+def revoke_kiosk(session: Session, device: KioskDevice, actor: audit.Actor) -> None:
+    """The kiosk's token stops working at its next request (``rotate`` issues a new one)."""
+    if not device.active:
+        return
+    device.active = False
+    session.flush()
+    audit.append(session, actor, "kiosk.revoked", "kiosk_device", device.id, after={"name": device.name})
+
+
+def rotate_kiosk(session: Session, device: KioskDevice, actor: audit.Actor) -> str:
+    """A new token for the kiosk (the old one stops working now); returns it, shown once."""
+    token = "kiosk_" + secrets.token_urlsafe(32)
+    device.token_hash, device.active = token_digest(token), True
+    session.flush()
+    audit.append(session, actor, "kiosk.token_rotated", "kiosk_device", device.id,
+                 after={"name": device.name})
+    return token
 
 
 def add_kiosk(session: Session, name: str, venue: Venue, cabinet_id: int | None,

@@ -39,6 +39,12 @@ class IllegalTransition(DomainError):
     code = "illegal_transition"
 
 
+class NotAllowed(DomainError, PermissionError):
+    """The rules forbid this change as things stand (the last administrator, say)."""
+
+    code = "not_allowed"
+
+
 class NoFreeCell(DomainError):
     """Every in-service cell of the cabinet is taken."""
 

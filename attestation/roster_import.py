@@ -29,11 +29,23 @@ MAX_ROWS = 20_000
 
 @dataclasses.dataclass(frozen=True)
 class RowError:
+    """One reason a file was rejected: ``message`` in English (the CLI, the log), ``code``
+    and ``params`` for the panel to say it in the user's language (one of :data:`ROW_ERRORS`)."""
+
     line: int
     message: str
+    code: str = ""
+    params: dict = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
+
+
+#: Every ``RowError.code``: the panel has a text in each language for each (a test checks).
+ROW_ERRORS = ("unsupported_type", "missing_columns", "not_utf8", "empty_file", "malformed_csv",
+              "bad_xlsx", "no_candidates", "too_many_rows", "empty_field", "text_too_long",
+              "text_control_characters", "repeated_iin", "already_on_roster", "other_name",
+              *(f"iin_{reason}" for reason in iin_mod.REASONS))
 
 
 class RosterFileError(InvalidInput):
@@ -61,7 +73,8 @@ def read_rows(filename: str, data: bytes) -> list[tuple[int, dict]]:
         return _xlsx_rows(data)
     if suffix in (".csv", ".txt", ""):
         return _csv_rows(data)
-    raise RosterFileError([RowError(0, f"unsupported file type {suffix!r}: use .csv or .xlsx")])
+    raise RosterFileError([RowError(0, f"unsupported file type {suffix!r}: use .csv or .xlsx",
+                                    "unsupported_type", {"suffix": suffix})])
 
 
 def _header(cells) -> list[str]:
@@ -69,7 +82,8 @@ def _header(cells) -> list[str]:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise RosterFileError([RowError(1, "missing column(s): " + ", ".join(missing)
-                                        + "; expected " + ",".join(COLUMNS))])
+                                        + "; expected " + ",".join(COLUMNS), "missing_columns",
+                                        {"missing": ", ".join(missing), "expected": ",".join(COLUMNS)})])
     return header
 
 
@@ -79,9 +93,9 @@ def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise RosterFileError([RowError(line, "the file is not UTF-8 text; save it as "
-                                              "'CSV UTF-8' and import again")]) from None
+                                              "'CSV UTF-8' and import again", "not_utf8")]) from None
     if not text.strip():
-        raise RosterFileError([RowError(1, "the file is empty")])
+        raise RosterFileError([RowError(1, "the file is empty", "empty_file")])
     first = text.splitlines()[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -93,7 +107,7 @@ def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
                 continue
             rows.append((reader.line_num, _row(header, values)))
     except csv.Error as exc:
-        raise RosterFileError([RowError(reader.line_num, f"the CSV is malformed: {exc}")]) from None
+        raise RosterFileError([RowError(reader.line_num, f"the CSV is malformed: {exc}", "malformed_csv")]) from None
     return rows
 
 
@@ -101,13 +115,13 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, dict]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise RosterFileError([RowError(0, "the file is not a readable .xlsx workbook")]) from None
+        raise RosterFileError([RowError(0, "the file is not a readable .xlsx workbook", "bad_xlsx")]) from None
     sheet = book.worksheets[0]
     it = sheet.iter_rows(values_only=True)
     try:
         header = _header(next(it))
     except StopIteration:
-        raise RosterFileError([RowError(1, "the sheet is empty")]) from None
+        raise RosterFileError([RowError(1, "the sheet is empty", "empty_file")]) from None
     rows = []
     for line, values in enumerate(it, start=2):
         values = ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
@@ -128,9 +142,9 @@ def _row(header: list[str], values) -> dict:
 def validate(session: Session, sitting: Sitting, rows: list[tuple[int, dict]]) -> list[RowError]:
     errors: list[RowError] = []
     if not rows:
-        return [RowError(2, "the file has a header but no candidates")]
+        return [RowError(2, "the file has a header but no candidates", "no_candidates")]
     if len(rows) > MAX_ROWS:
-        return [RowError(0, f"more than {MAX_ROWS} rows")]
+        return [RowError(0, f"more than {MAX_ROWS} rows", "too_many_rows", {"limit": MAX_ROWS})]
     seen: dict[str, int] = {}
     iins = [r["iin"] for _, r in rows]
     known = {c.iin: c for c in session.execute(
@@ -141,26 +155,31 @@ def validate(session: Session, sitting: Sitting, rows: list[tuple[int, dict]]) -
         try:
             iin_mod.parse(row["iin"])
         except iin_mod.InvalidIIN as exc:
-            errors.append(RowError(line, f"IIN {row['iin']!r}: {iin_mod.REASONS[exc.reason]}"))
+            errors.append(RowError(line, f"IIN {row['iin']!r}: {iin_mod.REASONS[exc.reason]}",
+                                   f"iin_{exc.reason}", {"iin": row["iin"]}))
             continue
         for field in ("last_name", "first_name"):
             if not row[field]:
-                errors.append(RowError(line, f"{field} is empty"))
+                errors.append(RowError(line, f"{field} is empty", "empty_field", {"field": field}))
         for field in COLUMNS[1:]:
             try:
                 check_text(row[field], field, Candidate.__table__.c[field].type.length)
             except InvalidInput as exc:
-                errors.append(RowError(line, str(exc)))
+                errors.append(RowError(line, str(exc), f"text_{exc.code}", {"field": field}))
         if row["iin"] in seen:
-            errors.append(RowError(line, f"IIN {row['iin']} repeats line {seen[row['iin']]}"))
+            errors.append(RowError(line, f"IIN {row['iin']} repeats line {seen[row['iin']]}", "repeated_iin",
+                                   {"iin": row["iin"], "first": seen[row["iin"]]}))
         seen.setdefault(row["iin"], line)
         if row["iin"] in on_roster:
-            errors.append(RowError(line, f"IIN {row['iin']} is already on this sitting's roster"))
+            errors.append(RowError(line, f"IIN {row['iin']} is already on this sitting's roster",
+                                   "already_on_roster", {"iin": row["iin"]}))
         existing = known.get(row["iin"])
         if existing is not None and (existing.last_name, existing.first_name) != (
                 row["last_name"], row["first_name"]):
             errors.append(RowError(line, f"IIN {row['iin']} is registered to another name "
-                                         f"({existing.last_name} {existing.first_name})"))
+                                         f"({existing.last_name} {existing.first_name})",
+                                   "other_name", {"iin": row["iin"],
+                                                  "name": f"{existing.last_name} {existing.first_name}"}))
     return errors
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from .models import Cabinet, Cell, RosterEntry, Sitting, User, UserVenue, ViolationAct
+from .models import (Cabinet, Cell, KioskDevice, RosterEntry, Sitting, User, UserVenue, Venue,
+                     ViolationAct)
 
 #: The scope of a user who sees every venue.
 EVERY_VENUE = None
@@ -27,8 +28,10 @@ def scope_of(session: Session, user: User) -> Scope:
 
 
 def venue_id_of(row) -> int:
-    """The venue a sitting, roster entry, act, cabinet or cell belongs to."""
-    if isinstance(row, (Sitting, Cabinet, ViolationAct)):
+    """The venue a sitting, roster entry, act, cabinet, cell or kiosk belongs to (a venue: itself)."""
+    if isinstance(row, Venue):
+        return row.id
+    if isinstance(row, (Sitting, Cabinet, ViolationAct, KioskDevice)):
         return row.venue_id
     if isinstance(row, RosterEntry):
         return row.sitting.venue_id

@@ -90,13 +90,29 @@ def set_sitting_status(session: Session, sitting: Sitting, status: str,
     allowed = {SittingStatus.PLANNED: {SittingStatus.OPEN}, SittingStatus.OPEN: {SittingStatus.CLOSED},
                SittingStatus.CLOSED: set()}
     if status not in allowed[sitting.status]:
-        raise InvalidInput(f"a {sitting.status} sitting cannot become {status}",
-                           code="illegal_sitting_status")
+        raise InvalidInput(f"a {sitting.status} sitting cannot become {status}" + (
+            " (reopen it with a reason)" if sitting.status == SittingStatus.CLOSED else ""),
+            code="illegal_sitting_status")
     before = sitting.status
     sitting.status = status
     session.flush()
     audit.append(session, actor, f"sitting.{status}", "sitting", sitting.id,
                  sitting_id=sitting.id, before={"status": before}, after={"status": status})
+    return sitting
+
+
+def reopen_sitting(session: Session, sitting: Sitting, reason: str, actor: audit.Actor) -> Sitting:
+    """A closed sitting open again (a late arrival with a valid excuse, a closing by
+    mistake): only with a stated reason, which the audit log keeps."""
+    reason = check_text((reason or "").strip(), "the reason")
+    if not reason:
+        raise InvalidInput("state why the sitting is reopened", code="reason_required")
+    if sitting.status != SittingStatus.CLOSED:
+        raise InvalidInput(f"a {sitting.status} sitting is not closed", code="illegal_sitting_status")
+    sitting.status = SittingStatus.OPEN
+    session.flush()
+    audit.append(session, actor, "sitting.reopened", "sitting", sitting.id, sitting_id=sitting.id,
+                 before={"status": SittingStatus.CLOSED}, after={"status": SittingStatus.OPEN, "reason": reason})
     return sitting
 
 

@@ -172,6 +172,10 @@ class ErrorCode(enum.StrEnum):
     INVALID_DATE = "invalid_date"
     CONTROL_CHARACTERS = "control_characters"
     VENUE_REQUIRED = "venue_required"
+    NOT_ALLOWED = "not_allowed"
+    LAST_ADMIN = "last_admin"
+    WRONG_PASSWORD = "wrong_password"
+    PASSWORDS_DIFFER = "passwords_differ"
 
 
 def values(enum_class) -> tuple[str, ...]:

@@ -80,6 +80,17 @@ def sitting_close(ctx, sitting_id):
     _set_status(ctx, sitting_id, SittingStatus.CLOSED)
 
 
+@sitting.command("reopen")
+@click.argument("sitting_id", type=int)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.pass_context
+def sitting_reopen(ctx, sitting_id, reason):
+    """Open a closed sitting again, stating why."""
+    with database(ctx).write() as s:
+        st = venues.reopen_sitting(s, venues.get_sitting(s, sitting_id), reason, actor())
+        click.echo(f"sitting {st.id} is {st.status} again")
+
+
 @sitting.command("archive")
 @click.argument("sitting_id", type=int)
 @click.option("--out", type=click.Path(dir_okay=True, writable=True),

@@ -61,18 +61,32 @@ def _subclasses(cls):
 
 
 def test_every_error_code_has_a_panel_text():
-    from web.texts import ERRORS
+    from attestation.roster_import import ROW_ERRORS
+    from web.texts import ERRORS, ROSTER_ERRORS
     assert set(values(ErrorCode)) <= set(ERRORS)
+    assert set(ROW_ERRORS) == set(ROSTER_ERRORS)
+
+
+def test_every_roster_row_error_has_a_code():
+    """The roster's rejections are said in the panel's languages: none without a code."""
+    source = (pathlib.Path(attestation.__file__).parent / "roster_import.py").read_text()
+    tree = ast.parse(source)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "RowError"]
+    assert calls and all(len(c.args) >= 3 for c in calls)
 
 
 def test_every_value_of_the_vocabulary_has_a_panel_text():
     from attestation import states
-    from attestation.vocabulary import (AbsenceReason, CellStatus, DoorState, IdentifiedBy,
-                                        Language, ViolationKind)
+    from attestation.vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus,
+                                        DoorEventKind, DoorState, IdentifiedBy, Language, Role,
+                                        ViolationKind)
     from web import texts
     for table, allowed in ((texts.STATES, states.STATES), (texts.LANGUAGES, values(Language)),
                            (texts.IDENTIFIED_BY, values(IdentifiedBy)),
                            (texts.ABSENCE_REASONS, values(AbsenceReason)),
                            (texts.VIOLATION_KINDS, values(ViolationKind)),
-                           (texts.CELL_STATUS, values(CellStatus)), (texts.DOOR, values(DoorState))):
+                           (texts.CELL_STATUS, values(CellStatus)), (texts.DOOR, values(DoorState)),
+                           (texts.UNLOCK_PURPOSES, values(CommandPurpose)),
+                           (texts.COMMAND_STATUSES, values(CommandStatus)),
+                           (texts.DOOR_EVENTS, values(DoorEventKind)), (texts.ROLE_NAMES, values(Role))):
         assert set(table) == set(allowed)

@@ -166,3 +166,44 @@ def test_audit_key_checkpoints_and_printed_heads(run, db_url, tmp_path, monkeypa
     wrong = printed.split(":")[0] + ":" + "0" * 16
     assert "checkpoint" in err(run("audit", "verify", "--printed", wrong), code=3)
     assert "cannot be read" in err(run("audit", "verify", "--key-file", str(cp)))
+
+
+def test_users_and_kiosks_are_administered_without_sql(run, db_url):
+    from attestation import accounts
+    from attestation.db import Database
+    ok(run("venue", "add", "--code", "ALA", "--name-kk", "Алматы", "--name-ru", "Алматы"))
+    ok(run("user", "add", "boss", "--role", "admin", "--all-venues", "--password-stdin",
+           input="admin-password-1\n"))
+    ok(run("user", "add", "aigerim", "--role", "secretary", "--venue", "ALA", "--password-stdin",
+           input="first-password-1\n"))
+    listed = ok(run("user", "list"))
+    assert "aigerim" in listed and "secretary" in listed and "active" in listed
+    assert "is now chair" in ok(run("user", "role", "aigerim", "chair"))
+    assert "is not one of" in err(run("user", "role", "aigerim", "king"))
+    ok(run("user", "passwd", "aigerim", "--password-stdin", input="second-password-2\n"))
+    assert "at least" in err(run("user", "passwd", "aigerim", "--password-stdin", input="short\n"))
+    db = Database(db_url)
+    with db.read() as s:
+        u = accounts.user_by_name(s, "aigerim")
+        assert u.role == "chair" and accounts.check_password(u, "second-password-2")
+    ok(run("user", "disable", "aigerim"))
+    assert "disabled" in ok(run("user", "list")).split("aigerim")[1].splitlines()[0]
+    with db.read() as s:
+        assert not accounts.check_password(accounts.user_by_name(s, "aigerim"), "second-password-2")
+    ok(run("user", "enable", "aigerim"))
+    # the last active administrator is neither disabled nor demoted
+    assert "last active administrator" in err(run("user", "disable", "boss"))
+    assert "last active administrator" in err(run("user", "role", "boss", "member"))
+    assert "no app_user" in err(run("user", "disable", "nobody"))
+    # kiosks: list, revoke, rotate; the old token stops working at once
+    first = ok(run("kiosk", "add", "entrance-1", "--venue", "ALA")).strip().splitlines()[-1]
+    assert "entrance-1" in ok(run("kiosk", "list")) and "active" in ok(run("kiosk", "list"))
+    ok(run("kiosk", "revoke", "entrance-1"))
+    assert "revoked" in ok(run("kiosk", "list"))
+    with db.read() as s:
+        assert accounts.kiosk_by_token(s, first) is None
+    second = ok(run("kiosk", "rotate", "entrance-1")).strip().splitlines()[-1]
+    with db.read() as s:
+        assert accounts.kiosk_by_token(s, first) is None
+        assert accounts.kiosk_by_token(s, second).name == "entrance-1"
+    db.dispose()

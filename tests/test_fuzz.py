@@ -173,7 +173,8 @@ def test_roster_rows_are_validated_not_crashed_on(sitting_rows):
 
 FORM_FIELDS = ("category", "corrects", "description", "document", "identity_checked", "kind", "note",
                "occurred_at", "outcome", "qualification_document", "reason", "return_date", "status",
-               "witnesses", "back")
+               "witnesses", "back", "role", "password", "confirmed", "username", "full_name", "venue",
+               "current", "repeat")
 QUERY_FIELDS = ("cell", "entry", "lang", "next", "q", "since", "sitting")
 NASTY = st.sampled_from(["", "0", "-1", "2**31", "9" * 30, "9999-12-31", "0001-01-01", "31.02.2026",
                          "https://evil.example/", "//evil.example", "\x00", "a\tb\rc", "=1+1",

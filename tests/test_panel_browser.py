@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from agent import CabinetAgent
@@ -56,7 +57,8 @@ def sign_in(page, url, role, lang="ru"):
 
 def test_board_updates_live_during_a_kiosk_check_in(rig):
     site = rig["site"]
-    panel = rig["browser"].new_context(viewport={"width": 1400, "height": 900}).new_page()
+    # a 10" tablet at the commission's table
+    panel = rig["browser"].new_context(viewport={"width": 1024, "height": 768}).new_page()
     panel.set_default_timeout(TIMEOUT)
     sign_in(panel, rig["panel_url"], "secretary")
     panel.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
@@ -83,8 +85,26 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     assert panel.inner_text('.count[data-state="checked_in"] b') == "1"
     assert panel.get_attribute("body", "data-version") != version
     row = panel.locator('tr[data-state="checked_in"]')
+    row = panel.locator(f'tr[data-entry="{row.get_attribute("data-entry")}"]')  # this one, whatever comes
     assert "Казахский" in row.inner_text() and "№1" in row.inner_text()
     assert row.locator(".badge.warn").count() == 1  # typed IIN: check the ID
+    check_id = row.locator(".check-id")
+    assert check_id.is_visible() and "Удостоверение личности проверено" in check_id.inner_text()
+    # the door of the cell, live from the agent
+    row.locator("[data-door]").wait_for()
+    assert row.locator("[data-door]").inner_text() in ("дверца открыта", "дверца закрыта")
+    # someone identified by a document: no ID check to confirm, so no such control
+    from attestation import transitions
+    from attestation.models import RosterEntry
+    from factories import ACTOR
+    with rig["db"].write() as s:
+        other = s.execute(select(RosterEntry).where(RosterEntry.candidate.has(iin=site.people[2]["iin"]))).scalar()
+        transitions.apply(s, other, "check_in", ACTOR)
+        other_id = other.id
+    panel.wait_for_selector(f'tr[data-entry="{other_id}"][data-state="checked_in"]')
+    assert not panel.locator(f'tr[data-entry="{other_id}"] .check-id').is_visible()
+    # the whole board fits the tablet's width
+    assert panel.evaluate("document.documentElement.scrollWidth") <= 1024
     shot(panel, "panel", "ru", "02-board-after-check-in")
     print(f"board updated {elapsed:.2f} s after the kiosk's last tap")
 
@@ -93,6 +113,7 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     row.locator("input[name=identity_checked]").check()
     row.locator("button.primary").click()
     panel.wait_for_selector('tr[data-state="admitted"]')
+    assert panel.evaluate("document.documentElement.scrollWidth") <= 1024
     shot(panel, "panel", "ru", "03-board-admitted")
     # the attestation file from the board, with the document just confirmed
     panel.locator('tr[data-state="admitted"] a[href$="/file"]').click()
@@ -121,6 +142,12 @@ def test_record_a_violation_and_print_the_act(rig):
     page.fill("input[name=witnesses]", "Хатшы Тестова")
     shot(page, "panel", "kk", "04-violation-form")
     page.click("button.danger")
+    page.wait_for_selector("#confirm-yes")  # it removes the candidate: asked first
+    assert "шеттетіледі" in page.inner_text("#confirm-question")
+    shot(page, "panel", "kk", "04-violation-confirm")
+    page.keyboard.press("Tab")
+    page.focus("#confirm-yes")
+    page.keyboard.press("Enter")             # by keyboard as well as by touch
     page.wait_for_selector("article.document")
     assert "Бұзушылық туралы АКТ № 1/" in page.inner_text("article h1")
     shot(page, "panel", "kk", "05-act-kk")
@@ -134,3 +161,27 @@ def test_record_a_violation_and_print_the_act(rig):
     page.emulate_media(media="screen")
     page.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
     page.wait_for_selector(f'tr[data-entry="{entry_id}"][data-state="removed"]')
+
+
+def test_cabinet_view_follows_the_doors(rig):
+    """The operator's cabinet view changes by itself when a door opens or closes."""
+    from attestation import allocation
+    from attestation.models import Cabinet, Cell
+    from factories import ACTOR
+    db, sim = rig["db"], rig["sim"]
+    with db.read() as s:
+        cabinet_id = s.execute(select(Cabinet.id)).scalar()
+    page = rig["browser"].new_context(viewport={"width": 1024, "height": 768}).new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, rig["panel_url"], "operator")
+    page.goto(f"{rig['panel_url']}/panel/cabinets/{cabinet_id}")
+    row = page.locator('tr[data-cell="3"]')
+    assert "дверца закрыта" in row.inner_text()
+    with db.write() as s:
+        cell = s.execute(select(Cell).where(Cell.number == 3)).scalar()
+        allocation.queue_unlock(s, cell, "force", ACTOR, reason="проверка замка")
+    expect(row).to_contain_text("дверца открыта", timeout=TIMEOUT)  # (the CSP forbids eval)
+    assert "принудительное открытие" in row.inner_text()
+    sim.close_door(1, 3)
+    expect(row).to_contain_text("дверца закрыта", timeout=TIMEOUT)
+    shot(page, "panel", "ru", "06-cabinet-live")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from attestation import accounts, iin as iin_mod, transitions, venues, violations
-from attestation.models import (Cabinet, Candidate, Cell, RosterEntry, User, Venue)
+from attestation.models import Cabinet, Candidate, Cell, KioskDevice, RosterEntry, User, Venue
 from attestation.timeutil import local_today, utcnow
 from web.roles import PERMISSIONS
 
@@ -40,7 +40,9 @@ def two_venues(db, db_url):
         cab = s.execute(select(Cabinet).where(Cabinet.name == "cab-1")).scalar()
         ids = {"sitting_id": site.sitting_id, "entry_id": entry.id, "act_id": act.id,
                "cabinet_id": cab.id, "lang": "ru",
-               "cell_id": s.execute(select(Cell.id).where(Cell.cabinet_id == cab.id)).scalars().first()}
+               "cell_id": s.execute(select(Cell.id).where(Cell.cabinet_id == cab.id)).scalars().first(),
+               "user_id": member.id,
+               "kiosk_id": s.execute(select(KioskDevice.id).where(KioskDevice.venue_id == cab.venue_id)).scalar()}
     app = panel_app(db_url)
     yield app, site, ids
     app.extensions["attestation_db"].dispose()
@@ -54,7 +56,8 @@ def test_every_route_answers_404_for_another_venues_ids(two_venues):
     app, _, ids = two_venues
     checked = 0
     for endpoint, method, url in routes(app, ids):
-        if not any(f"/{ids[k]}" in url for k in ("sitting_id", "entry_id", "act_id", "cabinet_id", "cell_id")):
+        if not any(f"/{ids[k]}" in url for k in ("sitting_id", "entry_id", "act_id", "cabinet_id", "cell_id",
+                                                "user_id", "kiosk_id")):
             continue
         client = app.test_client()
         csrf = login(client, f"b-{_holder(app.view_functions[endpoint].permission)}")

@@ -18,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 from webcore import app as webapp
 from webcore import errors, i18n
 
-from . import (acts, actions, archive, attestation_file, audit_view, auth, board, cabinets, meta,
+from . import (acts, actions, admin, archive, attestation_file, audit_view, auth, board, cabinets, meta,
                protocol, roster)
 from .board_data import BoardCache
 from .live import VersionWatcher
@@ -66,7 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     auth.init_app(app)
     for module in (auth, board, actions, acts, cabinets, protocol, attestation_file, archive,
-                   roster, audit_view, meta):
+                   roster, audit_view, admin, meta):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     errors.register(app, is_api=lambda: request.path.startswith("/panel/api/") or request.is_json,

@@ -17,7 +17,8 @@ from attestation.timeutil import LOCAL_TZ, local, utcnow
 from .act_document import act_pdf, act_texts
 from .pdf import pdf_response
 from .auth import actor, requires
-from .common import db, document_lang, done, failed, field, load, printed_checkpoint, wants_json
+from .common import (confirmation, confirmed, db, document_lang, done, failed, field, load,
+                     printed_checkpoint, wants_json)
 from .texts import VIOLATION_KINDS
 
 bp = Blueprint("acts", __name__, url_prefix="/panel")
@@ -56,6 +57,11 @@ def violation_form(entry_id):
 
 def _record(entry_id):
     back = url_for("acts.violation_form", entry_id=entry_id)
+    if not confirmed():
+        with db().read() as s:
+            name = load(s, RosterEntry, entry_id, *loaders.ENTRY).candidate.full_name
+        return confirmation(_("Draw up the act? %(name)s is removed from this attestation.", name=name),
+                            back, [field("description")], _("Draw up the act"))
     try:
         with db().write() as s:
             entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)

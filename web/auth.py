@@ -31,6 +31,7 @@ from webcore.limits import AttemptLimiter
 
 from .common import local_path
 from .roles import allowed
+from .texts import ROLE_NAMES
 
 bp = Blueprint("auth", __name__, url_prefix="/panel")
 
@@ -45,7 +46,8 @@ def init_app(app) -> None:
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.context_processor(lambda: {"csrf_token": csrf_token, "current_user": g.get("user"),
-                                   "can": lambda p: allowed(getattr(g.get("user"), "role", None), p)})
+                                   "can": lambda p: allowed(getattr(g.get("user"), "role", None), p),
+                                   "role_name": lambda role: str(ROLE_NAMES.get(role, role))})
 
 
 def csrf_token() -> str:

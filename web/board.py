@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, g, jsonify, render_template, request,
-                   stream_with_context, url_for)
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 import backup
 from attestation import iin as iin_mod, loaders, scoping, venues
+from attestation.collation import name_key
 from attestation.errors import DomainError
 from attestation.models import Candidate, RosterEntry, Sitting
+from attestation.states import FINAL
 from attestation.timeutil import local_today
 from attestation.vocabulary import SittingStatus
 
@@ -18,8 +19,8 @@ from attestation.vocabulary import SittingStatus
 from . import live
 from .auth import actor, requires
 from .roles import allowed
-from .common import db, done, failed, field, load
-from .texts import BACKUP_WARNINGS, IDENTIFIED_BY, LANGUAGES, STATES
+from .common import confirmation, confirmed, db, done, failed, field, load
+from .texts import BACKUP_WARNINGS, DOOR, IDENTIFIED_BY, LANGUAGES, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
 
@@ -51,7 +52,8 @@ def sitting(sitting_id):
         st = load(s, Sitting, sitting_id, *loaders.SITTING)
     texts = {"states": {k: str(v) for k, v in STATES.items()},
              "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
-             "languages": {k: str(v) for k, v in LANGUAGES.items()}}
+             "languages": {k: str(v) for k, v in LANGUAGES.items()},
+             "doors": {k: str(v) for k, v in DOOR.items()}}
     return render_template("board.html", sitting=st, texts=texts)
 
 
@@ -69,9 +71,7 @@ def board_json(sitting_id):
 def events(sitting_id):
     with db().read() as s:
         load(s, Sitting, sitting_id)
-    watcher = current_app.extensions["board_watcher"]
-    return Response(stream_with_context(live.event_stream(watcher)), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return live.stream_response(current_app.extensions["board_watcher"])
 
 
 @bp.post("/sittings/<int:sitting_id>/status")
@@ -79,12 +79,34 @@ def events(sitting_id):
 def set_status(sitting_id):
     status = field("status")
     back = url_for("board.sitting", sitting_id=sitting_id)
+    if status == SittingStatus.CLOSED and not confirmed():
+        with db().read() as s:
+            load(s, Sitting, sitting_id)
+            pending = [f"{e.candidate.full_name}: {STATES[e.state]}" for e in sorted(
+                s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)
+                          .options(*loaders.ENTRY)).scalars(), key=lambda e: name_key(e.candidate))
+                if e.state not in FINAL]
+        return confirmation(_("Close the sitting? Check-in ends; late arrivals are told registration has ended."),
+                            back, [_("Still without a final result: %(count)s", count=len(pending))] + pending,
+                            _("Close the sitting"))
     try:
         with db().write() as s:
             venues.set_sitting_status(s, load(s, Sitting, sitting_id, *loaders.SITTING), str(status), actor())
     except DomainError as exc:
         return failed(exc, back)
     return done(_("Check-in is open.") if status == "open" else _("The sitting is closed."), back)
+
+
+@bp.post("/sittings/<int:sitting_id>/reopen")
+@requires("sitting.reopen")
+def reopen(sitting_id):
+    back = url_for("board.sitting", sitting_id=sitting_id)
+    try:
+        with db().write() as s:
+            venues.reopen_sitting(s, load(s, Sitting, sitting_id), field("reason"), actor())
+    except DomainError as exc:
+        return failed(exc, back)
+    return done(_("The sitting is open again; the reason is in the audit log."), back)
 
 
 #: A name search needs this many letters; an IIN is searched only whole (12 digits), so
@@ -106,8 +128,8 @@ def search():
                              .join(RosterEntry, RosterEntry.candidate_id == Candidate.id)
                              .join(Sitting, Sitting.id == RosterEntry.sitting_id)
                              .where(Sitting.date == local_today(),
-                                    scoping.venue_filter(g.scope, Sitting.venue_id))
-                             .order_by(Candidate.last_name)).all()
+                                    scoping.venue_filter(g.scope, Sitting.venue_id))).all()
+        rows.sort(key=lambda row: name_key(row[0]))
         # Filtered here, not by SQL LIKE: SQLite folds the case of ASCII letters only.
         results = [(c, e, st) for c, e, st in rows
                    if c.iin == q or needle in c.full_name.casefold()][:SEARCH_LIMIT]

@@ -8,6 +8,7 @@ import threading
 from sqlalchemy import func, select
 
 from attestation import cabinet_state, states
+from attestation.collation import name_key
 from attestation import iin as iin_mod
 from attestation.models import (
     Absence,
@@ -59,8 +60,8 @@ def board(s, sitting_id: int) -> dict:
     current = version(s)  # first, so the rows are at least as new as the version they carry
     sitting = s.get(Sitting, sitting_id)
     rows = s.execute(select(RosterEntry, Candidate).join(Candidate)
-                     .where(RosterEntry.sitting_id == sitting_id)
-                     .order_by(Candidate.last_name, Candidate.first_name)).all()
+                     .where(RosterEntry.sitting_id == sitting_id)).all()
+    rows.sort(key=lambda row: name_key(row[1]))  # the alphabet, not code points (Ә after А)
     assignments = {}
     for a, cell, cab in s.execute(select(Assignment, Cell, Cabinet).join(Cell, Assignment.cell_id == Cell.id)
                                   .join(Cabinet).join(RosterEntry)
@@ -103,7 +104,8 @@ def board(s, sitting_id: int) -> dict:
             row["acts"].append({"id": act.id, "number": act.label, "kind": act.kind})
         if entry.id in absences:
             ab = absences[entry.id]
-            row["absence"] = {"reason": ab.reason, "deadline": ab.deadline.isoformat() if ab.deadline else None}
+            row["absence"] = {"reason": ab.reason, "deadline": ab.deadline.isoformat() if ab.deadline else None,
+                              "deadline_shown": f"{ab.deadline:%d.%m.%Y}" if ab.deadline else None}
         if entry.id in decisions:
             d = decisions[entry.id]
             row["decision"] = {"outcome": d.outcome_code, "category": d.category_code}

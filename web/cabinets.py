@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, current_app, g, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,9 +13,10 @@ from attestation.timeutil import local
 from attestation.vocabulary import CommandPurpose
 
 
+from . import live
 from .auth import actor, requires
-from .common import db, done, failed, field, load
-from .texts import CELL_STATUS, DOOR
+from .common import confirmation, confirmed, db, done, failed, field, load
+from .texts import CELL_STATUS, COMMAND_STATUSES, DOOR, DOOR_EVENTS, UNLOCK_PURPOSES
 
 bp = Blueprint("cabinets", __name__, url_prefix="/panel")
 
@@ -40,16 +41,27 @@ def cabinet(cabinet_id):
         history = {}
         for ev in s.execute(select(DoorEvent).join(Cell).where(Cell.cabinet_id == cabinet_id)
                             .order_by(DoorEvent.id.desc()).limit(400)).scalars():
-            history.setdefault(ev.cell_id, []).append((local(ev.at).strftime("%H:%M:%S"), ev.kind, ev.detail))
+            # the agent's detail is a technician's English note: kept in the log, not shown here
+            history.setdefault(ev.cell_id, []).append((local(ev.at).strftime("%H:%M:%S"),
+                                                       str(DOOR_EVENTS[ev.kind]), ""))
         for cmd in s.execute(select(LockCommand).where(LockCommand.cabinet_id == cabinet_id)
                              .order_by(LockCommand.id.desc()).limit(400)).scalars():
             history.setdefault(cmd.cell_id, []).append(
-                (local(cmd.requested_at).strftime("%H:%M:%S"), f"unlock {cmd.purpose}: {cmd.status}",
-                 cmd.error or cmd.reason))
+                (local(cmd.requested_at).strftime("%H:%M:%S"),
+                 f"{UNLOCK_PURPOSES[cmd.purpose]}: {COMMAND_STATUSES[cmd.status]}", cmd.reason or cmd.error))
     for items in history.values():
         items.sort(reverse=True)
     return render_template("cabinet.html", cabinet=cab, cells=cells, holders=holders,
                            history=history, cell_status=CELL_STATUS, door=DOOR)
+
+
+@bp.get("/api/cabinets/<int:cabinet_id>/events")
+@requires("cabinet.view")
+def cabinet_events(cabinet_id):
+    """The board's change stream, for the cabinet view: it refetches itself on a change."""
+    with db().read() as s:
+        load(s, Cabinet, cabinet_id)
+    return live.stream_response(current_app.extensions["board_watcher"])
 
 
 def _cell_action(cell_id, fn, message):
@@ -81,6 +93,18 @@ def cell_status(cell_id):
 
 @_route("force-open", "force_open")
 def force_open(cell_id):
+    if not confirmed():
+        with db().read() as s:
+            cell = load(s, Cell, cell_id)
+            holder = s.execute(select(Assignment).where(Assignment.cell_id == cell_id,
+                                                        Assignment.released_at.is_(None))).scalar()
+            if holder is not None:
+                return confirmation(
+                    _("Cell No. %(number)s holds the devices of %(name)s. Open it?", number=cell.number,
+                      name=holder.roster_entry.candidate.full_name),
+                    url_for("cabinets.cabinet", cabinet_id=cell.cabinet_id), [field("reason")],
+                    _("Open the cell"))
+
     def fn(s, cell):
         reason = field("reason").strip()
         if not reason:

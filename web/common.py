@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, session
+from flask import (abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   session)
 
 from attestation import audit, scoping
 from attestation.errors import DomainError, InvalidInput
@@ -73,6 +74,21 @@ def local_path(target: str | None, fallback: str) -> str:
     if not target.startswith("/panel/") or target.startswith(("//", "/\\")) or "\\" in target:
         return fallback
     return target
+
+
+def confirmed() -> bool:
+    """Whether an action that removes a person, opens someone's cell, closes a sitting or
+    takes away access was confirmed: a form by the confirmation page's button, a JSON
+    client by calling the API (it has said what it means)."""
+    return wants_json() or request.form.get("confirmed") == "yes"
+
+
+def confirmation(question: str, back: str, details=(), button: str = ""):
+    """The confirmation page: the question, what it touches, and the same form again with
+    ``confirmed=yes`` (a real page, not a script dialog: usable by touch and keyboard)."""
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    return render_template("confirm.html", question=question, details=list(details), fields=fields,
+                           action=request.path, back=back, button=button)
 
 
 def done(message: str, back: str, **data):

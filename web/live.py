@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 
+from flask import Response, stream_with_context
+
 from .board_data import version
 
 
@@ -48,6 +50,12 @@ class VersionWatcher:
         with self._cond:
             self._cond.wait_for(lambda: self.current != seen, timeout=timeout)
             return self.current
+
+
+def stream_response(watcher: VersionWatcher) -> Response:
+    """The change stream as a response (for the board and the cabinet view alike)."""
+    return Response(stream_with_context(event_stream(watcher)), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 def event_stream(watcher: VersionWatcher, lifetime: float = 120.0, keepalive: float = 15.0):

@@ -22,6 +22,7 @@ from attestation.models import (
     Sitting,
     ViolationAct,
 )
+from attestation.collation import name_key
 from attestation.states import FINAL
 from attestation.vocabulary import SittingStatus
 
@@ -45,7 +46,7 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
     entries = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars().all()
     rows = []
     with force_locale(lang):
-        for e in sorted(entries, key=lambda e: (e.candidate.last_name, e.candidate.first_name)):
+        for e in sorted(entries, key=lambda e: name_key(e.candidate)):
             p = e.candidate
             result, category, note = "", "", ""
             if e.id in decisions:

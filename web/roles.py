@@ -12,6 +12,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "board.view": STAFF,                                     # the live board of a sitting
     "candidate.search": frozenset({SECRETARY, CHAIR}),      # who admits finds a person
     "sitting.manage": frozenset({ADMIN, SECRETARY}),         # open / close a sitting
+    "sitting.reopen": frozenset({ADMIN, CHAIR}),             # reopen a closed one, with a reason
     "admission": frozenset({SECRETARY, CHAIR}),              # documents, admit, call in, finish
     "violation.record": frozenset({CHAIR, MEMBER}),
     "violation.print": frozenset({SECRETARY, CHAIR, MEMBER}),
@@ -23,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "protocol.export": frozenset({SECRETARY, CHAIR}),
     "roster.import": frozenset({SECRETARY, ADMIN}),
     "audit.view": frozenset({ADMIN, CHAIR, SECRETARY}),
+    "users.manage": frozenset({ADMIN}),                      # add, disable, role, password
+    "kiosks.manage": frozenset({ADMIN}),                     # list, revoke, new token
+    "account.own": STAFF,                                    # change one's own password
 }
 
 
@@ -31,6 +35,7 @@ DESCRIPTIONS = {
     "board.view": "see the live board",
     "candidate.search": "search today's candidates at their venues",
     "sitting.manage": "open and close a sitting",
+    "sitting.reopen": "reopen a closed sitting, stating why",
     "admission": "admit (confirm the professional-qualification document, and the identity "
                  "document where the kiosk flagged \"check ID\"), call in, mark the interview finished",
     "violation.record": "draw up acts of violation",
@@ -43,6 +48,9 @@ DESCRIPTIONS = {
     "protocol.export": "print and export the protocol and each candidate's attestation file",
     "roster.import": "import the roster",
     "audit.view": "read the audit log",
+    "users.manage": "add users, disable them, change their role, reset their password",
+    "kiosks.manage": "list kiosks, revoke a kiosk's token, issue a new one",
+    "account.own": "change their own password",
 }
 
 

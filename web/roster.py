@@ -11,8 +11,10 @@ from attestation.models import Sitting
 
 from .auth import actor, requires
 from .common import db, load
+from .texts import roster_error_text
 
 bp = Blueprint("roster", __name__, url_prefix="/panel")
+bp.add_app_template_global(roster_error_text, "row_error")
 
 
 @bp.route("/sittings/<int:sitting_id>/roster", methods=["GET", "POST"])

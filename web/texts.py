@@ -3,8 +3,9 @@
 from flask_babel import lazy_gettext as _l
 
 from attestation import states
-from attestation.vocabulary import (AbsenceReason, CellStatus, DoorState, ErrorCode, IdentifiedBy,
-                                    Language, ViolationKind)
+from attestation.vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus,
+                                    DoorEventKind, DoorState, ErrorCode, IdentifiedBy, Language,
+                                    Role, ViolationKind)
 
 STATES = {
     states.EXPECTED: _l("Expected"), states.CHECKED_IN: _l("Checked in"),
@@ -13,6 +14,9 @@ STATES = {
     states.REMOVED: _l("Removed"), states.ABSENT_VALID: _l("Absent, valid reason"),
     states.ABSENT_INVALID: _l("Absent, no valid reason"),
 }
+ROLE_NAMES = {Role.ADMIN: _l("administrator"), Role.SECRETARY: _l("secretary"),
+              Role.CHAIR: _l("chair of the commission"), Role.MEMBER: _l("member of the commission"),
+              Role.OPERATOR: _l("locker operator")}
 #: The attestation language a candidate chose at the kiosk (point 7).
 LANGUAGES = {Language.KK: _l("Kazakh"), Language.RU: _l("Russian")}
 IDENTIFIED_BY = {IdentifiedBy.IIN: _l("typed IIN"), IdentifiedBy.MRZ: _l("ID card"),
@@ -35,7 +39,21 @@ CELL_STATUS = {CellStatus.IN_SERVICE: _l("in service"),
 DOOR = {DoorState.OPEN: _l("door open"), DoorState.CLOSED: _l("door closed"),
         DoorState.UNKNOWN: _l("door unknown")}
 
+#: The cabinet view's history: why an unlock was queued, how it went, what a door did.
+UNLOCK_PURPOSES = {CommandPurpose.CHECKIN: _l("unlock for check-in"),
+                   CommandPurpose.RETURN: _l("unlock to return devices"),
+                   CommandPurpose.FORCE: _l("forced unlock"), CommandPurpose.TEST: _l("test unlock")}
+COMMAND_STATUSES = {CommandStatus.REQUESTED: _l("requested"), CommandStatus.SENT: _l("sent"),
+                    CommandStatus.DONE: _l("done"), CommandStatus.FAILED: _l("failed")}
+DOOR_EVENTS = {DoorEventKind.OPENED: _l("door opened"), DoorEventKind.CLOSED: _l("door closed"),
+               DoorEventKind.JAMMED: _l("door did not open (jammed?)"),
+               DoorEventKind.FORCED_OPEN: _l("door opened without an unlock")}
+
 ERRORS = {
+    "wrong_password": _l("The current password is wrong."),
+    "passwords_differ": _l("The new password and its repetition differ."),
+    "not_allowed": _l("The rules do not allow this change now."),
+    "last_admin": _l("This is the last active administrator: make someone else an administrator first."),
     "qualification_document_required": _l("Record the professional qualification document (kind and number)."),
     "identity_check_required": _l("This person typed their IIN: check their identity document first."),
     "invalid_kind": _l("Choose what kind of violation it was."),
@@ -90,6 +108,47 @@ BACKUP_WARNINGS = {
     "backup_old": _l("The last backup is older than 30 minutes while a sitting is open."),
     "disk_full": _l("The disk is nearly full: less than 10 % free."),
 }
+
+
+#: The roster file's rejections (``roster_import.ROW_ERRORS``), with their parameters.
+ROSTER_ERRORS = {
+    "unsupported_type": _l("The file type %(suffix)s is not supported: use .csv or .xlsx."),
+    "missing_columns": _l("Missing columns: %(missing)s. Expected: %(expected)s."),
+    "not_utf8": _l("The file is not UTF-8 text: save it as “CSV UTF-8” and import it again."),
+    "empty_file": _l("The file is empty."),
+    "malformed_csv": _l("The CSV file is malformed here."),
+    "bad_xlsx": _l("The file is not a readable .xlsx workbook."),
+    "no_candidates": _l("The file has a header but no candidates."),
+    "too_many_rows": _l("More than %(limit)s rows."),
+    "empty_field": _l("%(field)s is empty."),
+    "text_too_long": _l("%(field)s is too long."),
+    "text_control_characters": _l("%(field)s contains control characters."),
+    "repeated_iin": _l("IIN %(iin)s repeats line %(first)s."),
+    "already_on_roster": _l("IIN %(iin)s is already on this sitting's roster."),
+    "other_name": _l("IIN %(iin)s is registered to another name (%(name)s)."),
+    "iin_empty": _l("No IIN is given."),
+    "iin_length": _l("IIN %(iin)s: an IIN has exactly 12 digits."),
+    "iin_not_digits": _l("IIN %(iin)s: an IIN consists of digits only."),
+    "iin_bad_century": _l("IIN %(iin)s: the 7th digit (century and sex) must be 1 to 6."),
+    "iin_bad_date": _l("IIN %(iin)s: the first six digits are not a real date of birth."),
+    "iin_unusable": _l("IIN %(iin)s: such a number is never issued (both check-digit passes give 10)."),
+    "iin_check_digit": _l("IIN %(iin)s: the check digit (12th digit) does not match."),
+}
+#: The roster file's columns, as the panel names them in errors.
+ROSTER_COLUMNS = {"iin": _l("IIN"), "last_name": _l("Surname"), "first_name": _l("First name"),
+                  "middle_name": _l("Patronymic"), "organization": _l("Organisation"),
+                  "position": _l("Position")}
+
+
+def roster_error_text(error) -> str:
+    """A roster file's row error in the user's language (its English message if unknown)."""
+    template = ROSTER_ERRORS.get(error.code)
+    if template is None:
+        return error.message
+    params = dict(error.params)
+    if "field" in params:
+        params["field"] = str(ROSTER_COLUMNS.get(params["field"], params["field"]))
+    return str(template) % params
 
 
 def error_text(code: str) -> str:

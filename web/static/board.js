@@ -69,10 +69,13 @@
       if (q && !r.name.toLocaleLowerCase().includes(q)) continue;
       const who = el("td", {}, el("div", {class: "name"}, r.name), el("div", {class: "sub"}, r.iin + (r.organization ? " · " + r.organization : "")));
       const state = el("td", {}, el("span", {class: "badge state-" + r.state}, T.states[r.state]));
-      if (r.absence && r.absence.deadline) state.append(el("div", {class: "sub"}, L.deadline + " " + r.absence.deadline));
+      if (r.absence && r.absence.deadline) state.append(el("div", {class: "sub"}, L.deadline + " " + r.absence.deadline_shown));
       const ident = el("td", {}, r.identified_by ? T.identified_by[r.identified_by] : "");
       if (r.identity_to_check) ident.append(" ", el("span", {class: "badge warn"}, L.checkId));
       const cell = el("td", {}, r.cell ? "№" + r.cell.number : "");
+      if (r.cell && !r.cell.released && r.cell.door) {
+        cell.append(el("div", {class: "sub door-" + r.cell.door, "data-door": r.cell.door}, T.doors[r.cell.door]));
+      }
       if (r.return) cell.append(el("div", {class: "sub return-" + r.return}, L.returnStatus[r.return]));
       const t = r.times, times = [];
       if (t.checked_in_at) times.push(L.checkedIn + " " + t.checked_in_at);
