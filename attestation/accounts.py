@@ -197,7 +197,7 @@ def _keep_an_admin(session: Session, user: User, change: str) -> None:
                                                    User.id != user.id)).first()
     if others is None:
         raise NotAllowed(f"{user.username} is the last active administrator: {change} another "
-                       f"administrator first", code="last_admin")
+                         f"administrator first", code="last_admin")
 
 
 def set_active(session: Session, user: User, active: bool, actor: audit.Actor) -> None:

@@ -40,6 +40,15 @@ def venue_id_of(row) -> int:
     raise TypeError(f"{type(row).__name__} does not belong to a venue")
 
 
+def user_within(scope: Scope, user: User, venue_ids) -> bool:
+    """Whether an administrator with ``scope`` manages ``user`` (who works at ``venue_ids``):
+    a regional administrator manages everyone; another, the users of their venues only
+    (never a regional one)."""
+    if scope is EVERY_VENUE:
+        return True
+    return not user.all_venues and bool(set(venue_ids) & scope)
+
+
 def within(scope: Scope, venue_id: int | None) -> bool:
     return scope is EVERY_VENUE or venue_id in scope
 

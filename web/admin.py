@@ -24,30 +24,18 @@ from .texts import ROLE_NAMES
 bp = Blueprint("admin", __name__, url_prefix="/panel")
 
 
-def _venues_of(s) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for user_id, code in s.execute(select(UserVenue.user_id, Venue.code).join(Venue)):
-        out.setdefault(user_id, []).append(code)
+def _venues_of(s) -> dict[int, dict[int, str]]:
+    """user id -> {venue id: venue code} of the venues listed for each user."""
+    out: dict[int, dict[int, str]] = {}
+    for user_id, venue_id, code in s.execute(select(UserVenue.user_id, Venue.id, Venue.code).join(Venue)):
+        out.setdefault(user_id, {})[venue_id] = code
     return out
-
-
-def _visible(user: User, codes: list[str], scope_codes: set[str] | None) -> bool:
-    """All-venue admins see everyone; others, the users of their venues."""
-    if scope_codes is None:
-        return True
-    return not user.all_venues and bool(set(codes) & scope_codes)
-
-
-def _scope_codes(s) -> set[str] | None:
-    if g.scope is scoping.EVERY_VENUE:
-        return None
-    return set(s.execute(select(Venue.code).where(Venue.id.in_(sorted(g.scope)))).scalars())
 
 
 def load_user(s, user_id: int) -> User:
     """The user an admin may manage, or 404 (another venue's users are not found)."""
     user = get_or_404(s, User, user_id)
-    if not _visible(user, _venues_of(s).get(user.id, []), _scope_codes(s)):
+    if not scoping.user_within(g.scope, user, _venues_of(s).get(user.id, {})):
         abort(404)
     return user
 
@@ -56,8 +44,9 @@ def load_user(s, user_id: int) -> User:
 @requires("users.manage")
 def users():
     with db().read() as s:
-        codes, scope_codes = _venues_of(s), _scope_codes(s)
-        rows = [(u, codes.get(u.id, [])) for u in accounts.users(s) if _visible(u, codes.get(u.id, []), scope_codes)]
+        venues_of = _venues_of(s)
+        rows = [(u, sorted(venues_of.get(u.id, {}).values())) for u in accounts.users(s)
+                if scoping.user_within(g.scope, u, venues_of.get(u.id, {}))]
         venues = s.execute(select(Venue).where(scoping.venue_filter(g.scope, Venue.id))
                            .order_by(Venue.code)).scalars().all()
     return render_template("users.html", rows=rows, venues=venues, roles=values(Role), role_names=ROLE_NAMES)
