@@ -26,6 +26,7 @@ the frame, and the page's long poll hands it on at once.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import pathlib
 import re
 import threading
@@ -48,6 +49,7 @@ ID_CARD_FORMATS = ("Code128", "Code39", "ITF", "Code93", "Codabar")
 DIGITAL_ID_FORMATS = ("QRCode", "PDF417")
 DEFAULT_FORMATS = DIGITAL_ID_FORMATS + ID_CARD_FORMATS
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+log = logging.getLogger(__name__)
 
 
 class CameraMissing(RuntimeError):
@@ -339,6 +341,10 @@ class CameraScanner:
                     time.sleep(max(0.0, self.interval - (time.monotonic() - started)))
             except CameraMissing as exc:
                 self.error = str(exc)
+            except Exception as exc:  # a driver or decoder fault must not end the thread unseen
+                log.exception("camera failed; reopening it")
+                self.error = f"the camera failed: {exc}"
+                time.sleep(self.retry)
             finally:
                 self.ready.clear()
                 self.source.close()

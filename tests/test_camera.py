@@ -190,3 +190,24 @@ def test_check_in_with_a_qr_shown_to_the_camera(camera_kiosk, lang):
     entry = entry_of(k["db"], person["iin"])
     assert entry.identified_by == "digital_id" and entry.language == lang
     assert entry.state == "checked_in"
+
+
+def test_a_camera_that_fails_is_reported_and_reopened():
+    """A driver fault (not just a missing device) shows as E-CAM and the thread goes on."""
+    class Flaky(camera.FrameSource):
+        opened = 0
+
+        def open(self):
+            Flaky.opened += 1
+
+        def read(self):
+            if Flaky.opened == 1:
+                raise RuntimeError("VIDIOC_DQBUF: No such device")
+            return None
+
+    scanner = camera.CameraScanner(ScanQueue(), Flaky("x"), fps=50, retry=0.2)
+    try:
+        assert wait_for(lambda: scanner.error and "No such device" in scanner.error)
+        assert wait_for(lambda: Flaky.opened >= 2 and scanner.error is None)  # reopened, working
+    finally:
+        scanner.stop()
