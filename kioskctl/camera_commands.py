@@ -7,6 +7,7 @@ import time
 
 import click
 
+from kiosk import DEFAULTS as KIOSK
 from kiosk import camera as camera_mod
 from kiosk.scan_queue import ScanQueue
 
@@ -21,12 +22,12 @@ def camera_group():
 @camera_group.command("test")
 @click.option("--camera", "spec", envvar="ATTESTATION_KIOSK_CAMERA", required=True,
               help="v4l2:/dev/video0, picamera2[:N] or replay:PATH (default: ATTESTATION_KIOSK_CAMERA).")
-@click.option("--size", default=lambda: os.environ.get("ATTESTATION_KIOSK_CAMERA_SIZE", "640x480"),
-              show_default="640x480")
-@click.option("--fps", type=float, default=lambda: float(os.environ.get("ATTESTATION_KIOSK_CAMERA_FPS", 8)),
-              show_default="8")
-@click.option("--formats", default=lambda: os.environ.get("ATTESTATION_KIOSK_CAMERA_FORMATS",
-                                                          ",".join(camera_mod.DEFAULT_FORMATS)))
+@click.option("--size", envvar="ATTESTATION_KIOSK_CAMERA_SIZE", default=KIOSK["KIOSK_CAMERA_SIZE"],
+              show_default=True)
+@click.option("--fps", type=float, envvar="ATTESTATION_KIOSK_CAMERA_FPS", default=KIOSK["KIOSK_CAMERA_FPS"],
+              show_default=True)
+@click.option("--formats", envvar="ATTESTATION_KIOSK_CAMERA_FORMATS", default=KIOSK["KIOSK_CAMERA_FORMATS"],
+              show_default=True)
 @click.option("--seconds", type=float, default=15, show_default=True,
               help="How long to watch; show a QR or an ID card meanwhile.")
 @click.pass_context
