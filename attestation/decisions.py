@@ -13,6 +13,22 @@ from .models import Category, Decision, Outcome, RosterEntry
 def record(session: Session, entry: RosterEntry, *, outcome_code: str,
            category_code: str | None, recorded_by_id: int, actor: audit.Actor,
            note: str = "") -> Decision:
+    decision = new_decision(session, entry, outcome_code=outcome_code, category_code=category_code,
+                            note=note, recorded_by_id=recorded_by_id)
+    transitions.apply(session, entry, "decide", actor)
+    session.add(decision)
+    session.flush()
+    audit.append(session, actor, "decision.recorded", "decision", decision.id,
+                 after={"roster_entry_id": entry.id, "outcome": decision.outcome_code,
+                        "category": decision.category_code, "note": note},
+                 sitting_id=entry.sitting_id)
+    return decision
+
+
+def new_decision(session: Session, entry: RosterEntry, *, outcome_code: str,
+                 category_code: str | None, note: str, recorded_by_id: int) -> Decision:
+    """A decision checked against the lists (not yet added): the one rule for a decision's
+    outcome, category and note, whether it is the first or one that supersedes it."""
     outcome = session.get(Outcome, outcome_code)
     if outcome is None or not outcome.active:
         raise InvalidInput(f"unknown outcome {outcome_code!r}", code="invalid_outcome")
@@ -24,16 +40,8 @@ def record(session: Session, entry: RosterEntry, *, outcome_code: str,
     elif category_code:
         raise InvalidInput("this outcome takes no category", code="category_not_allowed")
     check_text(note, "the note", LONG_TEXT_LIMIT, multiline=True)
-    transitions.apply(session, entry, "decide", actor)
-    decision = Decision(roster_entry_id=entry.id, outcome_code=outcome.code,
-                        category_code=category_code or None, note=note,
-                        recorded_by_id=recorded_by_id)
-    session.add(decision)
-    session.flush()
-    audit.append(session, actor, "decision.recorded", "decision", decision.id,
-                 after={"roster_entry_id": entry.id, "outcome": outcome.code,
-                        "category": category_code, "note": note}, sitting_id=entry.sitting_id)
-    return decision
+    return Decision(roster_entry_id=entry.id, outcome_code=outcome.code,
+                    category_code=category_code or None, note=note, recorded_by_id=recorded_by_id)
 
 
 # -- the configurable lists ----------------------------------------------------------------

@@ -76,7 +76,21 @@ def check_digit(first11: str) -> int | None:
     return None
 
 
+def on_document(value: str) -> str:
+    """The IIN as a signed document shows it: whole.
+
+    The one rule for how much of an IIN is shown (the README's "Personal data"): the
+    documents the commission signs and files (the protocol, an act, the attestation
+    file, the archive of a sitting) identify the person beyond doubt, so they carry the
+    whole IIN, and only the roles that sign or keep them may open them.  Screens that
+    others can see over a shoulder (the kiosk, the board, search results, the cabinet
+    view) show it masked (:func:`mask`).
+    """
+    return value
+
+
 def mask(value: str) -> str:
+    """The IIN as a screen shows it: the first two and last two digits."""
     value = value or ""
     if len(value) < 6:
         return "*" * len(value)

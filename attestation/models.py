@@ -15,9 +15,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from . import states
 from .timeutil import utcnow
-from .vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus, DoorEventKind,
-                         DoorState, DriverKind, IdentifiedBy, Language, Role, SittingStatus,
-                         ViolationKind, values)
+from .vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus, CorrectionKind,
+                         DoorEventKind, DoorState, DriverKind, IdentifiedBy, Language, Role,
+                         SittingStatus, ViolationKind, values)
 
 def _one_of(column: str, allowed, *, nullable: bool = False, name: str | None = None
             ) -> CheckConstraint:
@@ -63,7 +63,9 @@ class Sitting(Base):
     """A sitting of the attestation commission at a venue on a date."""
 
     __tablename__ = "sitting"
-    __table_args__ = (_one_of("status", SittingStatus),)
+    __table_args__ = (_one_of("status", SittingStatus),
+                      Index("uq_sitting_protocol_number", "venue_id", "protocol_year",
+                            "protocol_number", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venue.id"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
@@ -71,7 +73,17 @@ class Sitting(Base):
     status: Mapped[str] = mapped_column(String(20), default=SittingStatus.PLANNED)
     #: [{"name_kk": ..., "name_ru": ..., "minutes": N}, ...] in order.
     stages: Mapped[list[Any]] = mapped_column(default=list)
+    #: The commission at this sitting: [{"position": chair|secretary|member, "name": ...}]
+    #: in the protocol's order (see attestation.commission).
+    commission: Mapped[list[Any]] = mapped_column(default=list)
+    #: The protocol's number, per venue and year, given when the sitting is first closed.
+    protocol_year: Mapped[int | None] = mapped_column(Integer)
+    protocol_number: Mapped[int | None] = mapped_column(Integer)
     venue: Mapped[Venue] = relationship()
+
+    @property
+    def protocol_label(self) -> str | None:
+        return f"{self.protocol_number}/{self.protocol_year}" if self.protocol_number else None
 
 
 class UserVenue(Base):
@@ -302,14 +314,17 @@ class ViolationAct(Base):
 
 
 class Absence(Base):
-    """Why a candidate did not appear.  ``reason`` None = no valid reason (not attested)."""
+    """Why a candidate did not appear.  ``reason`` None = no valid reason (not attested).
+
+    Never edited: an absence recorded by mistake is withdrawn by a :class:`Correction`
+    that names it, and a later absence is a new row."""
 
     __tablename__ = "absence"
     __table_args__ = (
         _one_of("reason", AbsenceReason, nullable=True, name="ck_reason"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), unique=True)
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), index=True)
     reason: Mapped[str | None] = mapped_column(String(20))
     document: Mapped[str] = mapped_column(String(300), default="")
     return_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -344,14 +359,39 @@ class Category(Base):
 
 
 class Decision(Base):
+    """The protocol decision.  Never edited: a :class:`Correction` supersedes it with a new one."""
+
     __tablename__ = "decision"
     id: Mapped[int] = mapped_column(primary_key=True)
-    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), unique=True)
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), index=True)
     outcome_code: Mapped[str] = mapped_column(ForeignKey("outcome.code"))
     category_code: Mapped[str | None] = mapped_column(ForeignKey("category.code"))
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Correction(Base):
+    """A correction of an earlier fact, with its reason: itself a new fact, never edited.
+
+    The fact it sets aside stays as it was and is named here (``absence_id``,
+    ``decision_id``); ``before`` and ``after`` hold the values it changed.
+    """
+
+    __tablename__ = "correction"
+    __table_args__ = (_one_of("kind", CorrectionKind),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    roster_entry_id: Mapped[int] = mapped_column(ForeignKey("roster_entry.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(300))
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The absence withdrawn, or the decision superseded.
+    absence_id: Mapped[int | None] = mapped_column(ForeignKey("absence.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[User] = relationship()
 
 
 class AuditEntry(Base):

@@ -12,6 +12,11 @@
         +--absent_valid--> absent_valid  (postponed: valid reason, deadline set)
         +--absent_invalid--> absent_invalid  (not attested)
 
+Corrections (:data:`CORRECTIONS`) lead back out of a state recorded by mistake: an
+absence is withdrawn (back to ``expected``), an admission withdrawn (back to
+``checked_in``), a decision superseded (still ``decided``, by a newer decision).  A
+removal is not corrected here: its act has its own correcting act.
+
 ``removed`` follows an act of violation (point 7: "draws up an act of violation and
 removes the social worker").  ``decided``, ``removed`` and both absences are final.
 """
@@ -53,6 +58,22 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (INTERVIEWED, "remove"): REMOVED,
 }
 
+#: (state, correction) -> the state after it.  What is not listed is refused; the
+#: correction of a name or organisation and the addition of a walk-in do not move a state.
+CORRECTIONS: dict[tuple[str, str], str] = {
+    (ABSENT_VALID, "withdraw_absence"): EXPECTED,
+    (ABSENT_INVALID, "withdraw_absence"): EXPECTED,
+    (ADMITTED, "withdraw_admission"): CHECKED_IN,
+    (DECIDED, "supersede_decision"): DECIDED,
+}
+
+#: The roster entry's columns a correction empties (the correction keeps their values).
+CORRECTION_CLEARS = {
+    "withdraw_absence": ("absence_recorded_at",),
+    "withdraw_admission": ("admitted_at", "documents_confirmed_at", "identity_checked_at"),
+    "supersede_decision": (),
+}
+
 #: The timestamp column of a roster entry that each event fills in.
 EVENT_TIMESTAMP = {
     "check_in": "checked_in_at",
@@ -64,6 +85,21 @@ EVENT_TIMESTAMP = {
     "absent_valid": "absence_recorded_at",
     "absent_invalid": "absence_recorded_at",
 }
+
+
+def corrected_state(state: str, kind: str) -> str:
+    """The state after the correction ``kind``, or :class:`IllegalTransition`."""
+    try:
+        return CORRECTIONS[(state, kind)]
+    except KeyError:
+        raise IllegalTransition(f"a candidate who is {state!r} has no {kind.replace('_', ' ')} "
+                                "to correct", code="correction_not_allowed",
+                                state=state, event=kind) from None
+
+
+def corrections_from(state: str) -> tuple[str, ...]:
+    """The state-moving corrections allowed from ``state``."""
+    return tuple(kind for (at, kind) in CORRECTIONS if at == state)
 
 
 def next_state(state: str, event: str) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, loaders
+from . import audit, commission, loaders
 from .errors import InvalidInput, check_text
 from .models import Cabinet, Cell, Sitting, Venue
 from .vocabulary import CellStatus, DriverKind, SittingStatus, values
@@ -95,9 +95,13 @@ def set_sitting_status(session: Session, sitting: Sitting, status: str,
             code="illegal_sitting_status")
     before = sitting.status
     sitting.status = status
+    if status == SittingStatus.CLOSED:
+        commission.number_protocol(session, sitting)
     session.flush()
     audit.append(session, actor, f"sitting.{status}", "sitting", sitting.id,
-                 sitting_id=sitting.id, before={"status": before}, after={"status": status})
+                 sitting_id=sitting.id, before={"status": before},
+                 after={"status": status} | ({"protocol": sitting.protocol_label}
+                                             if status == SittingStatus.CLOSED else {}))
     return sitting
 
 

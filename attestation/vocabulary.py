@@ -121,6 +121,25 @@ class AbsenceReason(enum.StrEnum):
 NO_VALID_REASON = "none"
 
 
+class CorrectionKind(enum.StrEnum):
+    """A correction of an earlier fact, recorded as a new fact with its reason (see
+    :mod:`attestation.corrections`; from which state each is allowed: :mod:`attestation.states`)."""
+
+    WITHDRAW_ABSENCE = "withdraw_absence"      # the absence was recorded by mistake
+    WITHDRAW_ADMISSION = "withdraw_admission"  # admitted by mistake: back to "checked in"
+    SUPERSEDE_DECISION = "supersede_decision"  # a new decision replaces the earlier one
+    FIX_DETAILS = "fix_details"                # the name, organisation or position was wrong
+    ADD_CANDIDATE = "add_candidate"            # a walk-in, added to the roster by hand
+
+
+class CommissionPosition(enum.StrEnum):
+    """A member's place in the commission of a sitting, as the protocol lists them."""
+
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+
+
 class UnlockPhase(enum.StrEnum):
     """Where an unlock stands for the person waiting at the cell (see attestation.cabinet_state)."""
 
@@ -176,6 +195,10 @@ class ErrorCode(enum.StrEnum):
     LAST_ADMIN = "last_admin"
     WRONG_PASSWORD = "wrong_password"
     PASSWORDS_DIFFER = "passwords_differ"
+    SITTING_CLOSED = "sitting_closed"
+    CORRECTION_NOT_ALLOWED = "correction_not_allowed"
+    NOTHING_CHANGED = "nothing_changed"
+    COMMISSION_INCOMPLETE = "commission_incomplete"
 
 
 def values(enum_class) -> tuple[str, ...]:

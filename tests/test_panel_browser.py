@@ -185,3 +185,166 @@ def test_cabinet_view_follows_the_doors(rig):
     sim.close_door(1, 3)
     expect(row).to_contain_text("дверца закрыта", timeout=TIMEOUT)
     shot(page, "panel", "ru", "06-cabinet-live")
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdfium2
+    pdf = pypdfium2.PdfDocument(data)
+    return " ".join(" ".join(page.get_textpage().get_text_range() for page in pdf).split())
+
+
+def _kiosk_check_in(rig, iin):
+    """A person checks in at the kiosk (its API, as the kiosk page calls it)."""
+    import json
+    import urllib.request
+    auth = {"Authorization": f"Bearer {rig['site'].tokens[0]}", "Content-Type": "application/json"}
+
+    def call(path, body):
+        req = urllib.request.Request(rig["kiosk_url"] + path, json.dumps(body).encode(), auth)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.load(resp)
+    ident = call("/api/v1/kiosk/identify", {"credential": iin, "language": "ru", "source": "keypad"})
+    assert ident["status"] == "ok", ident
+    done = call("/api/v1/kiosk/checkin", {"session": ident["session"], "acknowledged_stages": True,
+                                          "acknowledged_rules": True})
+    assert done["status"] == "ok", done
+
+
+def test_a_whole_sitting_with_mistakes_corrected(rig):
+    """Issue 12's walk: an absence recorded by mistake and withdrawn, a decision superseded,
+    a name fixed, a walk-in added; closed with confirmation, reopened, closed again; the
+    protocol PDF is final, names the commission and has no draft mark."""
+    from attestation import absence, admission, transitions
+    from attestation.models import RosterEntry
+    from factories import ACTOR, make_iin
+    site, db, url = rig["site"], rig["db"], rig["panel_url"]
+    sid = site.sitting_id
+    ids = {}
+    with db.read() as s:
+        for n, person in enumerate(site.people):
+            ids[n] = s.execute(select(RosterEntry.id).where(RosterEntry.candidate.has(iin=person["iin"]))).scalar()
+    board = f"{url}/panel/sittings/{sid}"
+    page = rig["browser"].new_context(viewport={"width": 1024, "height": 768}).new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, url, "secretary")
+
+    # the commission of the day
+    page.goto(board)
+    page.click(f'a[href="/panel/sittings/{sid}/commission"]')
+    page.fill("input[name=chair]", "Төлеубаева Әсел Қайратқызы")
+    page.fill("input[name=secretary]", "Секретарь Тестова")
+    page.fill("textarea[name=members]", "Нұрғалиев Ерболат\nСмирнова Ольга")
+    page.click("#commission-form button.primary")
+    page.wait_for_url(board)
+
+    # 1. an absence recorded by mistake (person 0 was only late), then withdrawn
+    page.goto(f"{board}/absences")
+    form = page.locator(f'form.absence[data-entry="{ids[0]}"]')
+    assert form.locator("select[name=reason]").input_value() == ""  # nothing pre-selected
+    form.locator("select[name=reason]").select_option("none")
+    form.locator("button.primary").click()
+    page.goto(board)
+    row = page.locator(f'tr[data-entry="{ids[0]}"]')
+    expect(row).to_have_attribute("data-state", "absent_invalid")
+    row.locator("a.correct").click()
+    page.fill("#reason-withdraw_absence", "Отмечена по ошибке: кандидат опоздал на 10 минут")
+    page.click('form[data-kind="withdraw_absence"] button.primary')
+    expect(page.locator("#entry-state")).to_contain_text("Ожидается")
+    assert "Отметка о неявке отменена" in page.inner_text("#corrections-made")
+    shot(page, "panel", "ru", "07-correction-absence-withdrawn")
+    _kiosk_check_in(rig, site.people[0]["iin"])  # and the kiosk lets the late arrival in
+
+    # 2. interviewed, decided, and the decision superseded by the chair
+    with db.write() as s:
+        e = s.get(RosterEntry, ids[0])
+        admission.admit(s, e, qualification_document="Сертификат № 11", identity_checked=True, actor=ACTOR)
+        transitions.apply(s, e, "start_interview", ACTOR)
+        transitions.apply(s, e, "finish_interview", ACTOR)
+    page.goto(f"{board}/decisions")
+    form = page.locator(f'form.decision[data-entry="{ids[0]}"]')
+    form.locator("select[name=outcome]").select_option("not_matching")
+    form.locator("button.primary").click()
+    page.wait_for_selector(".flash.ok")
+    chair = rig["browser"].new_context(viewport={"width": 1024, "height": 768}).new_page()
+    chair.set_default_timeout(TIMEOUT)
+    sign_in(chair, url, "chair")
+    chair.goto(f"{url}/panel/entries/{ids[0]}/corrections")
+    assert chair.locator('form[data-kind="withdraw_absence"]').count() == 0  # not the chair's to record
+    sup = chair.locator('form[data-kind="supersede_decision"]')
+    sup.locator("select[name=outcome]").select_option("assign_category")
+    sup.locator("select[name=category]").select_option("first")
+    chair.fill("#reason-supersede_decision", "Ошибка при подсчёте голосов")
+    sup.locator("button.primary").click()
+    expect(chair.locator("#corrections-made")).to_contain_text("Решение заменено")
+    assert "Первая категория" in chair.inner_text("#corrections-made")
+
+    # 3. a name fixed
+    page.goto(f"{url}/panel/entries/{ids[1]}/corrections")
+    fix = page.locator('form[data-kind="fix_details"]')
+    fix.locator("input[name=last_name]").fill("Құдайбергенова")
+    page.fill("#reason-fix_details", "Опечатка в списке")
+    fix.locator("button.primary").click()
+    expect(page.locator("#corrections-made")).to_contain_text("→ Құдайбергенова")
+
+    # 4. a walk-in, with a wrong IIN first (refused in Russian, nothing added), then right
+    page.goto(f"{board}/roster")
+    walk_iin = make_iin(777, seed=5)
+    page.fill("#walk-in input[name=iin]", walk_iin[:-1] + str((int(walk_iin[-1]) + 1) % 10))
+    page.fill("#walk-in input[name=last_name]", "Жаңабаева")
+    page.fill("#walk-in input[name=first_name]", "Өміржан")
+    page.fill("#walk-in input[name=reason]", "Направлена управлением в день заседания")
+    page.click("#walk-in button.primary")
+    assert "ИИН" in page.inner_text(".flash.error")
+    page.fill("#walk-in input[name=iin]", walk_iin)
+    page.fill("#walk-in input[name=reason]", "Направлена управлением в день заседания")
+    page.click("#walk-in button.primary")
+    page.wait_for_url(board)
+    walk_row = page.locator("tr[data-entry]", has_text="Жаңабаева Өміржан")
+    expect(walk_row.locator(".badge.corrected")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    shot(page, "panel", "ru", "08-board-with-corrections")
+
+    # everyone else gets a final state (absent without a valid reason)
+    with db.write() as s:
+        for n in range(1, len(site.people)):
+            absence.record(s, s.get(RosterEntry, ids[n]), reason=None, recorded_by_id=None, actor=ACTOR)
+    page.goto(f"{board}/absences")
+    walk_form = page.locator("form.absence", has_text="Жаңабаева")
+    walk_form.locator("select[name=reason]").select_option("none")
+    walk_form.locator("button.primary").click()
+    page.wait_for_selector(".flash.ok")
+
+    # 5. closed with confirmation, reopened by the chair, closed again
+    page.goto(board)
+    page.click("form.inline button:has-text('Закрыть заседание')")
+    page.wait_for_selector("#confirm-yes")
+    details = page.inner_text(".confirm-details")
+    assert "без итогового результата: 0" in details and "не записан" not in details
+    page.click("#confirm-yes")
+    expect(page.locator(".badge", has_text="закрыто")).to_be_visible()
+    page.goto(f"{url}/panel/entries/{ids[1]}/corrections")
+    assert page.locator("form.correction").count() == 0  # closed: nothing to correct
+    chair.goto(board)
+    chair.fill("#reopen-reason", "Уточнение решения по заявлению члена комиссии")
+    chair.click("button:has-text('Открыть заседание снова')")
+    chair.wait_for_selector(".flash.ok")
+    page.goto(board)
+    page.click("form.inline button:has-text('Закрыть заседание')")
+    page.click("#confirm-yes")
+    expect(page.locator(".badge", has_text="закрыто")).to_be_visible()
+
+    # the protocol: final, numbered, naming the commission, with the corrected facts
+    page.goto(f"{board}/protocol?lang=ru")
+    assert page.locator(".draft").count() == 0
+    text = page.inner_text("article.document")
+    assert "ПРОТОКОЛ № 1/" in text and "Төлеубаева Әсел Қайратқызы" in text
+    shot(page, "panel", "ru", "09-protocol-final")
+    pdf = page.request.get(f"{board}/protocol.pdf?lang=ru")
+    assert pdf.status == 200
+    text = _pdf_text(pdf.body())
+    assert "ПРОЕКТ" not in text and "ПРОТОКОЛ № 1/" in text
+    for name in ("Төлеубаева Әсел Қайратқызы", "Секретарь Тестова", "Нұрғалиев Ерболат", "Смирнова Ольга"):
+        assert text.count(name) >= 2, name  # in the composition and on its signature line
+    assert "Соответствует заявленной квалификационной категории" in text and "Первая категория" in text
+    assert "Құдайбергенова" in text and "Жаңабаева Өміржан" in text
+    assert "Ожидается" not in text and "Зарегистрирован" not in text

@@ -18,8 +18,8 @@ from werkzeug.routing import IntegerConverter
 from webcore import app as webapp
 from webcore import errors, i18n
 
-from . import (acts, actions, admin, archive, attestation_file, audit_view, auth, board, cabinets, meta,
-               protocol, roster)
+from . import (acts, actions, admin, archive, attestation_file, audit_view, auth, board, cabinets,
+               commission, corrections, meta, protocol, roster)
 from .board_data import BoardCache
 from .live import VersionWatcher
 
@@ -65,8 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app, TRANSLATIONS, lambda: session.get("lang"))
 
     auth.init_app(app)
-    for module in (auth, board, actions, acts, cabinets, protocol, attestation_file, archive,
-                   roster, audit_view, admin, meta):
+    for module in (auth, board, actions, corrections, commission, acts, cabinets, protocol,
+                   attestation_file, archive, roster, audit_view, admin, meta):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     errors.register(app, is_api=lambda: request.path.startswith("/panel/api/") or request.is_json,

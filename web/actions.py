@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from attestation import absence, admission, allocation, decisions, loaders, states
+from attestation import absence, admission, allocation, corrections, decisions, loaders, scoping, states
 from attestation.errors import DomainError, InvalidInput
 from attestation.models import Absence, Category, Outcome, RosterEntry, Sitting
 from attestation.timeutil import local_today
@@ -115,7 +115,11 @@ def absences(sitting_id):
         sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
         expected = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
             RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.EXPECTED)).scalars().all()
-        postponed = s.execute(select(Absence).where(Absence.deadline.is_not(None))
+        postponed = s.execute(select(Absence).join(RosterEntry, RosterEntry.id == Absence.roster_entry_id)
+                              .where(Absence.deadline.is_not(None), corrections.standing(Absence),
+                                     RosterEntry.state == states.ABSENT_VALID,
+                                     scoping.venue_filter(g.scope, Sitting.venue_id))
+                              .join(Sitting, Sitting.id == RosterEntry.sitting_id)
                               .order_by(Absence.deadline)).scalars().all()
         postponed = [(a, a.roster_entry.candidate) for a in postponed]
     return render_template("absences.html", sitting=sitting, expected=expected,

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from attestation import audit, loaders
+from attestation import iin as iin_mod
 from attestation.collation import name_key
 from attestation.models import AuditEntry, RosterEntry, Sitting, ViolationAct
 from attestation.timeutil import utcnow
@@ -73,7 +74,7 @@ def _roster_csv(entries) -> bytes:
     head = [both(lambda: _("IIN")), both(lambda: _("Full name")), both(lambda: _("Organisation")),
             both(lambda: _("Position")), both(lambda: _("Language of the attestation")),
             both(lambda: _("State"))]
-    body = [[e.candidate.iin, e.candidate.full_name, e.candidate.organization, e.candidate.position,
+    body = [[iin_mod.on_document(e.candidate.iin), e.candidate.full_name, e.candidate.organization, e.candidate.position,
              both(lambda e=e: LANGUAGES.get(e.language or "", "")), both(lambda e=e: STATES[e.state])]
             for e in sorted(entries, key=lambda e: name_key(e.candidate))]
     return csv_bytes(head, body)

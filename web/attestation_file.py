@@ -14,13 +14,14 @@ from flask import Blueprint, render_template
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 
-from attestation import loaders
-from attestation.models import (Absence, Assignment, Category, Decision, Outcome, RosterEntry,
-                                ViolationAct)
+from attestation import corrections, loaders
+from attestation.models import Absence, Assignment, Decision, RosterEntry, ViolationAct
+from attestation import iin as iin_mod, states
 from attestation.timeutil import local
 
 from .auth import requires
 from .common import db, document_lang, load
+from .corrections import decision_text, history
 from .pdf import Document, pdf_response
 from .texts import ABSENCE_REASONS, IDENTIFIED_BY, LANGUAGES, STATES, VIOLATION_KINDS
 
@@ -36,13 +37,14 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
     p, sitting = entry.candidate, entry.sitting
     acts = s.execute(select(ViolationAct).where(ViolationAct.roster_entry_id == entry.id)
                      .order_by(ViolationAct.id)).scalars().all()
-    absence = s.execute(select(Absence).where(Absence.roster_entry_id == entry.id)).scalar_one_or_none()
-    decision = s.execute(select(Decision).where(Decision.roster_entry_id == entry.id)).scalar_one_or_none()
+    absence = corrections.standing_of(s, Absence, entry.id)
+    decision = corrections.standing_of(s, Decision, entry.id)
+    corrected = corrections.of_entries(s, [entry.id]).get(entry.id, [])
     assignment = s.execute(select(Assignment).where(Assignment.roster_entry_id == entry.id)
                            .order_by(Assignment.id.desc())).scalars().first()
     with force_locale(lang):
         rows = [
-            (_("Full name"), p.full_name), (_("IIN"), p.iin),
+            (_("Full name"), p.full_name), (_("IIN"), iin_mod.on_document(p.iin)),
             (_("Organisation"), p.organization or "—"), (_("Position"), p.position or "—"),
             (_("Sitting"), f"{getattr(sitting.venue, f'name_{lang}')} · {sitting.date:%d.%m.%Y} "
                            f"{sitting.start_time:%H:%M}"),
@@ -66,7 +68,7 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
             label = _("Act of violation No. %(number)s", number=act.label)
             rows.append((label, f"{_when(act.occurred_at)} · {VIOLATION_KINDS.get(act.kind, act.kind)}: "
                                 f"{act.description}"))
-        if absence is not None:
+        if absence is not None and entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
             if absence.reason:
                 value = _("%(reason)s; document: %(document)s; back at work %(back)s; attestation "
                           "no later than %(deadline)s", reason=str(ABSENCE_REASONS[absence.reason]),
@@ -76,13 +78,12 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
                 value = _("Not attested (absent without a valid reason)")
             rows.append((_("Absence"), value))
         if decision is not None:
-            outcome = s.get(Outcome, decision.outcome_code)
-            value = getattr(outcome, f"name_{lang}")
-            if decision.category_code:
-                value += " · " + getattr(s.get(Category, decision.category_code), f"name_{lang}")
-            if decision.note:
-                value += " · " + decision.note
+            value = decision_text(s, decision.outcome_code, decision.category_code, decision.note, lang)
             rows.append((_("Decision"), f"{value} ({_when(decision.recorded_at)})"))
+        for c in history(s, corrected, lang):
+            rows.append((_("Correction: %(kind)s", kind=c["title"]),
+                         _("%(what)s. Reason: %(reason)s (%(by)s, %(at)s)", what=c["what"],
+                           reason=c["reason"], by=c["by"], at=c["at"])))
     return rows
 
 

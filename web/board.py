@@ -20,7 +20,7 @@ from . import live
 from .auth import actor, requires
 from .roles import allowed
 from .common import confirmation, confirmed, db, done, failed, field, load
-from .texts import BACKUP_WARNINGS, DOOR, IDENTIFIED_BY, LANGUAGES, STATES
+from .texts import BACKUP_WARNINGS, CORRECTION_KINDS, DOOR, IDENTIFIED_BY, LANGUAGES, STATES
 
 bp = Blueprint("board", __name__, url_prefix="/panel")
 
@@ -54,7 +54,8 @@ def sitting(sitting_id):
              "identified_by": {k: str(v) for k, v in IDENTIFIED_BY.items()},
              "languages": {k: str(v) for k, v in LANGUAGES.items()},
              "doors": {k: str(v) for k, v in DOOR.items()}}
-    return render_template("board.html", sitting=st, texts=texts)
+    return render_template("board.html", sitting=st, texts=texts,
+                           corrections={k: str(v) for k, v in CORRECTION_KINDS.items()})
 
 
 @bp.get("/api/sittings/<int:sitting_id>/board")
@@ -81,13 +82,16 @@ def set_status(sitting_id):
     back = url_for("board.sitting", sitting_id=sitting_id)
     if status == SittingStatus.CLOSED and not confirmed():
         with db().read() as s:
-            load(s, Sitting, sitting_id)
+            no_commission = not load(s, Sitting, sitting_id).commission
             pending = [f"{e.candidate.full_name}: {STATES[e.state]}" for e in sorted(
                 s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)
                           .options(*loaders.ENTRY)).scalars(), key=lambda e: name_key(e.candidate))
                 if e.state not in FINAL]
+        warnings = [_("The commission at the sitting is not recorded: the protocol will name "
+                      "nobody to sign it.")] if no_commission else []
         return confirmation(_("Close the sitting? Check-in ends; late arrivals are told registration has ended."),
-                            back, [_("Still without a final result: %(count)s", count=len(pending))] + pending,
+                            back, warnings + [_("Still without a final result: %(count)s", count=len(pending))]
+                            + pending,
                             _("Close the sitting"))
     try:
         with db().write() as s:

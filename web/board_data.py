@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from attestation import cabinet_state, states
+from attestation import cabinet_state, corrections, states
 from attestation.collation import name_key
 from attestation import iin as iin_mod
 from attestation.models import (
@@ -79,10 +79,9 @@ def board(s, sitting_id: int) -> dict:
     for act in s.execute(select(ViolationAct).join(RosterEntry)
                          .where(RosterEntry.sitting_id == sitting_id).order_by(ViolationAct.id)).scalars():
         acts.setdefault(act.roster_entry_id, []).append(act)
-    absences = {a.roster_entry_id: a for a in s.execute(
-        select(Absence).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
-    decisions = {d.roster_entry_id: d for d in s.execute(
-        select(Decision).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
+    absences = corrections.standing_by_entry(s, Absence, sitting_id)
+    decisions = corrections.standing_by_entry(s, Decision, sitting_id)
+    corrected = corrections.of_entries(s, [entry.id for entry, _ in rows])
     counts = {state: 0 for state in states.STATES}
     out = []
     for entry, person in rows:
@@ -94,6 +93,7 @@ def board(s, sitting_id: int) -> dict:
             "identity_to_check": bool(entry.identity_to_check) and entry.identity_checked_at is None,
             "times": {k: _hhmm(getattr(entry, k)) for k in TIMES},
             "cell": None, "return": None, "acts": [], "absence": None, "decision": None,
+            "corrections": [c.kind for c in corrected.get(entry.id, [])],
         }
         if entry.id in assignments:
             a, cell, cab = assignments[entry.id]
@@ -102,7 +102,7 @@ def board(s, sitting_id: int) -> dict:
             row["return"] = return_status(returns.get(a.id), a, cell)
         for act in acts.get(entry.id, []):
             row["acts"].append({"id": act.id, "number": act.label, "kind": act.kind})
-        if entry.id in absences:
+        if entry.id in absences and entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
             ab = absences[entry.id]
             row["absence"] = {"reason": ab.reason, "deadline": ab.deadline.isoformat() if ab.deadline else None,
                               "deadline_shown": f"{ab.deadline:%d.%m.%Y}" if ab.deadline else None}

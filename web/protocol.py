@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from attestation import loaders
+from attestation import commission, corrections, loaders
+from attestation import iin as iin_mod
 from attestation.models import (
     Absence,
     Category,
@@ -29,7 +30,7 @@ from attestation.vocabulary import SittingStatus
 from .auth import requires
 from .common import db, document_lang, load, printed_checkpoint
 from .pdf import Document, pdf_response
-from .texts import ABSENCE_REASONS, LANGUAGES, STATES
+from .texts import ABSENCE_REASONS, COMMISSION_POSITIONS, LANGUAGES, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
 
@@ -37,8 +38,8 @@ bp = Blueprint("protocol", __name__, url_prefix="/panel")
 def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
     outcomes = {o.code: o for o in s.execute(select(Outcome)).scalars()}
     categories = {c.code: c for c in s.execute(select(Category)).scalars()}
-    decisions = {d.roster_entry_id: d for d in s.execute(
-        select(Decision).join(RosterEntry).where(RosterEntry.sitting_id == sitting_id)).scalars()}
+    decisions = corrections.standing_by_entry(s, Decision, sitting_id)
+    absences = corrections.standing_by_entry(s, Absence, sitting_id)
     acts = {}
     for act in s.execute(select(ViolationAct).join(RosterEntry).where(
             RosterEntry.sitting_id == sitting_id, ViolationAct.corrects_id.is_(None))).scalars():
@@ -49,7 +50,7 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
         for e in sorted(entries, key=lambda e: name_key(e.candidate)):
             p = e.candidate
             result, category, note = "", "", ""
-            if e.id in decisions:
+            if e.id in decisions and e.state == "decided":
                 d = decisions[e.id]
                 result = getattr(outcomes[d.outcome_code], f"name_{lang}")
                 category = getattr(categories[d.category_code], f"name_{lang}") if d.category_code else ""
@@ -59,12 +60,12 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
             elif e.state == "absent_invalid":
                 result = _("Not attested (absent without a valid reason)")
             elif e.state == "absent_valid":
-                a = s.execute(select(Absence).where(Absence.roster_entry_id == e.id)).scalar_one()
+                a = absences[e.id]
                 result = _("Postponed: %(reason)s, until %(deadline)s",
                            reason=str(ABSENCE_REASONS[a.reason]), deadline=f"{a.deadline:%d.%m.%Y}")
             else:
                 result = str(STATES[e.state])
-            rows.append({"name": p.full_name, "iin": p.iin, "organization": p.organization,
+            rows.append({"name": p.full_name, "iin": iin_mod.on_document(p.iin), "organization": p.organization,
                          "position": p.position,
                          "language": str(LANGUAGES.get(e.language or "", "")),
                          "result": result, "category": category, "note": note})
@@ -83,15 +84,22 @@ def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict
     states = s.execute(select(RosterEntry.state).where(RosterEntry.sitting_id == sitting.id)).scalars()
     final = sitting.status == SittingStatus.CLOSED and all(state in FINAL for state in states)
     with force_locale(lang):
+        members = [(str(COMMISSION_POSITIONS[position]), name)
+                   for position, name in commission.members(sitting)]
         return {
             "lang": lang, "sitting_id": sitting.id,
-            "title": _("PROTOCOL of the sitting of the attestation commission"),
-            "place": f"{getattr(sitting.venue, f'name_{lang}')} · {sitting.date:%d.%m.%Y} "
-                     f"{sitting.start_time:%H:%M}",
+            "title": _("PROTOCOL No. %(number)s of the sitting of the attestation commission",
+                       number=sitting.protocol_label) if sitting.protocol_label else
+            _("PROTOCOL of the sitting of the attestation commission"),
+            "place": f"{getattr(sitting.venue, f'name_{lang}')} · {sitting.venue.address + ' · ' if sitting.venue.address else ''}"
+                     f"{sitting.date:%d.%m.%Y} {sitting.start_time:%H:%M}",
             "draft": "" if final else _("DRAFT: the sitting is not closed, or a candidate has "
                                         "no final result yet"),
+            "commission_title": _("The commission at the sitting:"),
+            "commission": members or [("", _("not recorded"))],
             "columns": columns(lang), "rows": rows,
-            "signatures": _("Chair and members of the commission (signatures):"),
+            "signatures": _("Signatures:"), "signers": members,
+            "blank_signatures": 0 if members else 4,
             "checkpoint": _("Audit log checkpoint: %(point)s", point=checkpoint) if checkpoint else "",
         }
 
@@ -99,10 +107,12 @@ def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict
 def protocol_pdf(texts: dict) -> bytes:
     pdf = Document(landscape=True, draft=texts["draft"])
     pdf.heading(texts["title"], texts["place"])
+    pdf.paragraph(texts["commission_title"], bold=True)
+    pdf.pairs(texts["commission"])
     body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],
              r["category"], r["note"]] for n, r in enumerate(texts["rows"], 1)]
     pdf.grid(texts["columns"], body, widths=(4, 21, 13, 19, 16, 13, 26, 17, 12))
-    pdf.signatures(texts["signatures"], (), blank=4)
+    pdf.signatures(texts["signatures"], texts["signers"], blank=texts["blank_signatures"])
     pdf.checkpoint(texts["checkpoint"])
     return pdf.to_bytes()
 

@@ -1,6 +1,6 @@
 """Who may do what in the panel: the one role matrix every route is checked against."""
 
-from attestation.vocabulary import Role
+from attestation.vocabulary import CorrectionKind, Role
 
 ADMIN, SECRETARY, CHAIR, MEMBER, OPERATOR = (Role.ADMIN, Role.SECRETARY, Role.CHAIR, Role.MEMBER,
                                              Role.OPERATOR)
@@ -34,23 +34,34 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 DESCRIPTIONS = {
     "board.view": "see the live board",
     "candidate.search": "search today's candidates at their venues",
-    "sitting.manage": "open and close a sitting",
+    "sitting.manage": "open and close a sitting, record the commission present at it",
     "sitting.reopen": "reopen a closed sitting, stating why",
     "admission": "admit (confirm the professional-qualification document, and the identity "
-                 "document where the kiosk flagged \"check ID\"), call in, mark the interview finished",
+                 "document where the kiosk flagged \"check ID\"), withdraw an admission made by "
+                 "mistake, call in, mark the interview finished",
     "violation.record": "draw up acts of violation",
     "violation.print": "print acts",
     "devices.return": "return devices",
     "cabinet.view": "see the cabinet view",
     "cabinet.manage": "take a cell out of service, force it open with a stated reason",
-    "absence.record": "record absences",
-    "decision.record": "record decisions",
+    "absence.record": "record absences (and withdraw one recorded by mistake)",
+    "decision.record": "record decisions (and supersede one, stating why)",
     "protocol.export": "print and export the protocol and each candidate's attestation file",
-    "roster.import": "import the roster",
+    "roster.import": "import the roster, add a walk-in, correct a name or organisation",
     "audit.view": "read the audit log",
     "users.manage": "add users, disable them, change their role, reset their password",
     "kiosks.manage": "list kiosks, revoke a kiosk's token, issue a new one",
     "account.own": "change their own password",
+}
+
+
+#: Who may correct a fact: whoever may record it (see attestation.corrections).
+CORRECTION_PERMISSIONS = {
+    CorrectionKind.WITHDRAW_ABSENCE: "absence.record",
+    CorrectionKind.WITHDRAW_ADMISSION: "admission",
+    CorrectionKind.SUPERSEDE_DECISION: "decision.record",
+    CorrectionKind.FIX_DETAILS: "roster.import",
+    CorrectionKind.ADD_CANDIDATE: "roster.import",
 }
 
 

@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 
 from attestation import states
 from attestation.vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus,
-                                    DoorEventKind, DoorState, ErrorCode, IdentifiedBy, Language,
-                                    Role, ViolationKind)
+                                    CommissionPosition, CorrectionKind, DoorEventKind, DoorState,
+                                    ErrorCode, IdentifiedBy, Language, Role, ViolationKind)
 
 STATES = {
     states.EXPECTED: _l("Expected"), states.CHECKED_IN: _l("Checked in"),
@@ -49,7 +49,22 @@ DOOR_EVENTS = {DoorEventKind.OPENED: _l("door opened"), DoorEventKind.CLOSED: _l
                DoorEventKind.JAMMED: _l("door did not open (jammed?)"),
                DoorEventKind.FORCED_OPEN: _l("door opened without an unlock")}
 
+CORRECTION_KINDS = {
+    CorrectionKind.WITHDRAW_ABSENCE: _l("Absence withdrawn"),
+    CorrectionKind.WITHDRAW_ADMISSION: _l("Admission withdrawn"),
+    CorrectionKind.SUPERSEDE_DECISION: _l("Decision superseded"),
+    CorrectionKind.FIX_DETAILS: _l("Details corrected"),
+    CorrectionKind.ADD_CANDIDATE: _l("Added to the roster by hand"),
+}
+COMMISSION_POSITIONS = {CommissionPosition.CHAIR: _l("Chair of the commission"),
+                        CommissionPosition.SECRETARY: _l("Secretary of the commission"),
+                        CommissionPosition.MEMBER: _l("Member of the commission")}
+
 ERRORS = {
+    "sitting_closed": _l("The sitting is closed. To correct a record, the chair reopens it first, stating why."),
+    "correction_not_allowed": _l("There is nothing of this kind to correct in the candidate's current state."),
+    "nothing_changed": _l("Nothing differs from what is recorded."),
+    "commission_incomplete": _l("Name the chair and the secretary of the commission."),
     "wrong_password": _l("The current password is wrong."),
     "passwords_differ": _l("The new password and its repetition differ."),
     "not_allowed": _l("The rules do not allow this change now."),

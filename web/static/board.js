@@ -49,6 +49,7 @@
     }
     if (cfg.can.print) for (const a of r.acts) box.append(el("a", {class: "button", href: cfg.urls.act + a.id}, L.act + " " + a.number));
     if (cfg.can.file) box.append(el("a", {class: "button", href: cfg.urls.entry + r.id + "/file"}, L.file));
+    if (cfg.can.correct) box.append(el("a", {class: "button correct", href: cfg.urls.entry + r.id + "/corrections"}, L.correct));
     return box;
   }
 
@@ -69,6 +70,10 @@
       if (q && !r.name.toLocaleLowerCase().includes(q)) continue;
       const who = el("td", {}, el("div", {class: "name"}, r.name), el("div", {class: "sub"}, r.iin + (r.organization ? " · " + r.organization : "")));
       const state = el("td", {}, el("span", {class: "badge state-" + r.state}, T.states[r.state]));
+      if (r.corrections.length) {
+        state.append(" ", el("span", {class: "badge corrected", title: r.corrections.map(k => cfg.correctionKinds[k]).join("; ")}, L.corrected));
+        state.append(el("div", {class: "sub corrections"}, r.corrections.map(k => cfg.correctionKinds[k]).join("; ")));
+      }
       if (r.absence && r.absence.deadline) state.append(el("div", {class: "sub"}, L.deadline + " " + r.absence.deadline_shown));
       const ident = el("td", {}, r.identified_by ? T.identified_by[r.identified_by] : "");
       if (r.identity_to_check) ident.append(" ", el("span", {class: "badge warn"}, L.checkId));
