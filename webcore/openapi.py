@@ -176,6 +176,18 @@ PANEL_PATHS = {
                               "document": S, "return_date": {"type": "string", "format": "date"}}, ["reason"]),
     "/panel/api/entries/{entry_id}/decision": _action(
         "Record the protocol decision", {"outcome": S, "category": S, "note": S}, ["outcome"]),
+    "/panel/api/entries/{entry_id}/corrections/withdraw_absence": _action(
+        "Withdraw an absence recorded by mistake (the candidate is expected again)",
+        {"reason": S}, ["reason"]),
+    "/panel/api/entries/{entry_id}/corrections/withdraw_admission": _action(
+        "Withdraw an admission made by mistake (back to checked in)", {"reason": S}, ["reason"]),
+    "/panel/api/entries/{entry_id}/corrections/supersede_decision": _action(
+        "Record a new decision in place of the one that stands (which is kept)",
+        {"outcome": S, "category": S, "note": S, "reason": S}, ["outcome", "reason"]),
+    "/panel/api/entries/{entry_id}/corrections/fix_details": _action(
+        "Correct the candidate's name, organisation or position",
+        {"last_name": S, "first_name": S, "middle_name": S, "organization": S, "position": S,
+         "reason": S}, ["reason"]),
 }
 PANEL_SCHEMAS = {
     "PanelOk": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}, "message": S}},
