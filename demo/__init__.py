@@ -31,7 +31,7 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 from web import create_app as create_panel
 
 from agent import CabinetAgent
-from attestation import accounts, audit, audit_anchor, iin, mrz, venues
+from attestation import accounts, audit, audit_anchor, commission, iin, mrz, venues
 from attestation import db as dbmod
 from attestation.models import Candidate, RosterEntry
 from attestation.timeutil import local_today
@@ -88,6 +88,8 @@ def _build(database: dbmod.Database, port: str, fake):
             qr = fake.add(f"https://digital-documents.demo/d/{value[-6:]}{k}", iin=value,
                           last_name=last, first_name=first, middle_name=middle)
             people.append((last, first, value, card, qr))
+        commission.record(s, sitting, chair="Бақыт Омаров", secretary="Ғалия Сейітова",
+                          others=["Елена Ким", "Ұлан Тоқтаров"], actor=ACTOR)
         _, token = accounts.add_kiosk(s, "demo-kiosk", venue, cab.id, ACTOR)
         for name, role, full_name in USERS:
             accounts.add_user(s, name, role, f"demo-{name}-2026", full_name, ACTOR,

@@ -78,8 +78,8 @@ def test_every_roster_row_error_has_a_code():
 def test_every_value_of_the_vocabulary_has_a_panel_text():
     from attestation import states
     from attestation.vocabulary import (AbsenceReason, CellStatus, CommandPurpose, CommandStatus,
-                                        DoorEventKind, DoorState, IdentifiedBy, Language, Role,
-                                        ViolationKind)
+                                        CommissionPosition, CorrectionKind, DoorEventKind, DoorState,
+                                        IdentifiedBy, Language, Role, ViolationKind)
     from web import texts
     for table, allowed in ((texts.STATES, states.STATES), (texts.LANGUAGES, values(Language)),
                            (texts.IDENTIFIED_BY, values(IdentifiedBy)),
@@ -88,5 +88,10 @@ def test_every_value_of_the_vocabulary_has_a_panel_text():
                            (texts.CELL_STATUS, values(CellStatus)), (texts.DOOR, values(DoorState)),
                            (texts.UNLOCK_PURPOSES, values(CommandPurpose)),
                            (texts.COMMAND_STATUSES, values(CommandStatus)),
-                           (texts.DOOR_EVENTS, values(DoorEventKind)), (texts.ROLE_NAMES, values(Role))):
+                           (texts.DOOR_EVENTS, values(DoorEventKind)), (texts.ROLE_NAMES, values(Role)),
+                           (texts.CORRECTION_KINDS, values(CorrectionKind)),
+                           (texts.COMMISSION_POSITIONS, values(CommissionPosition))):
         assert set(table) == set(allowed)
+    from web.roles import CORRECTION_PERMISSIONS, PERMISSIONS
+    assert set(CORRECTION_PERMISSIONS) == set(values(CorrectionKind))
+    assert set(CORRECTION_PERMISSIONS.values()) <= set(PERMISSIONS)
