@@ -18,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from attestation import absence, admission, audit_anchor, checkin, decisions, venues, violations
+from attestation import (absence, admission, audit_anchor, checkin, commission, decisions, venues,
+                         violations)
 from attestation.models import AuditEntry, RosterEntry, User
 from attestation.timeutil import utcnow
 from attestation.vocabulary import SittingStatus
@@ -63,6 +64,8 @@ def _finish(db, entry_ids):
                            occurred_at=dt.datetime.now(dt.timezone.utc), recorded_by_id=clerk.id,
                            actor=ACTOR)
         absence.record(s, fourth, reason=None, recorded_by_id=clerk.id, actor=ACTOR)
+        commission.record(s, first.sitting, chair="Омаров Бақыт", secretary="Сейітова Ғалия",
+                          others=["Ким Елена"], actor=ACTOR)
         venues.set_sitting_status(s, first.sitting, SittingStatus.CLOSED, ACTOR)
 
 
@@ -105,10 +108,14 @@ def test_archive_download_holds_every_document_in_both_languages(db_url, closed_
     kk = _pdf_text(archive.read("protocol/protocol-kk.pdf"), "protocol-kk")
     ru = _pdf_text(archive.read("protocol/protocol-ru.pdf"), "protocol-ru")
     assert "ХАТТАМАСЫ" in kk and "Бірінші санат" in kk and "ЖОБА" not in kk
-    assert "ПРОТОКОЛ" in ru and "Первая категория" in ru and "ПРОЕКТ" not in ru
+    assert "ПРОТОКОЛ № 1/" in ru and "Первая категория" in ru and "ПРОЕКТ" not in ru
+    for name in ("Омаров Бақыт", "Сейітова Ғалия", "Ким Елена"):  # the commission, and a line to sign
+        assert kk.count(name) == 2 and ru.count(name) == 2, name
+    assert "Комиссия төрағасы: Омаров Бақыт" in kk and "Член комиссии: Ким Елена" in ru
     assert "Аудит" in ru or "аудит" in ru  # the chain head is printed at the foot
     act_kk = next(n for n in sorted(names) if n.startswith("acts/") and n.endswith("-kk.pdf"))
-    assert "Бұзушылық туралы АКТ" in _pdf_text(archive.read(act_kk), "act-kk")
+    act_text = _pdf_text(archive.read(act_kk), "act-kk")
+    assert "Бұзушылық туралы АКТ" in act_text and "Комиссия мүшесі: Ким Елена" in act_text
     file_ru = _pdf_text(archive.read(f"files/file-{entry_ids[0]}-ru.pdf"), "file-ru")
     assert "АТТЕСТАЦИОННОЕ ДЕЛО" in file_ru and "Сертификат № 17" in file_ru
     _pdf_text(archive.read(f"files/file-{entry_ids[0]}-kk.pdf"), "file-kk")

@@ -96,7 +96,7 @@ def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict
             "draft": "" if final else _("DRAFT: the sitting is not closed, or a candidate has "
                                         "no final result yet"),
             "commission_title": _("The commission at the sitting:"),
-            "commission": members or [("", _("not recorded"))],
+            "commission": members, "no_commission": "" if members else _("not recorded"),
             "columns": columns(lang), "rows": rows,
             "signatures": _("Signatures:"), "signers": members,
             "blank_signatures": 0 if members else 4,
@@ -108,7 +108,10 @@ def protocol_pdf(texts: dict) -> bytes:
     pdf = Document(landscape=True, draft=texts["draft"])
     pdf.heading(texts["title"], texts["place"])
     pdf.paragraph(texts["commission_title"], bold=True)
-    pdf.pairs(texts["commission"])
+    if texts["commission"]:
+        pdf.pairs(texts["commission"])
+    else:
+        pdf.paragraph(texts["no_commission"])
     body = [[n, r["name"], r["iin"], r["organization"], r["position"], r["language"], r["result"],
              r["category"], r["note"]] for n, r in enumerate(texts["rows"], 1)]
     pdf.grid(texts["columns"], body, widths=(4, 21, 13, 19, 16, 13, 26, 17, 12))
