@@ -38,7 +38,7 @@ import time
 
 from sqlalchemy import select
 
-from attestation import allocation, audit
+from attestation import allocation, audit, wakeup
 from attestation.cabinet_state import HEARTBEAT_INTERVAL
 from attestation.db import Database
 from attestation.models import (
@@ -64,7 +64,12 @@ class CabinetAgent:
     def __init__(self, db: Database, cabinet_name: str, *, driver=None,
                  poll_interval: float = 0.2, command_interval: float = 0.05,
                  jam_timeout: float = 5.0, max_attempts: int = 3, faulty_after: int = 2,
-                 retry_delay: float = 0.5, forced_grace: float = 10.0):
+                 retry_delay: float = 0.5, forced_grace: float = 10.0,
+                 quiet_poll_interval: float = 1.0):
+        """``poll_interval`` (s): how often boards with something to watch (an unlock
+        waiting for its door, a door open) are read; ``quiet_poll_interval`` (s): every
+        board, at least this often (a door forced open is seen within it).  Reading only
+        the boards that matter keeps an idle agent at a few per cent of a Pi's core."""
         self.db = db
         self.cabinet_name = cabinet_name
         self.driver = driver
@@ -75,6 +80,8 @@ class CabinetAgent:
         self.faulty_after = faulty_after
         self.retry_delay = retry_delay
         self.forced_grace = forced_grace
+        self.quiet_poll_interval = max(quiet_poll_interval, poll_interval)
+        self._last_full_poll = 0.0
         self.actor = audit.Actor(f"agent:{cabinet_name}", f"host:{socket.gethostname()}")
         self.pending: dict[int, tuple[int, float]] = {}  # cell id -> (command id, jam deadline)
         self.not_before: dict[int, float] = {}  # command id -> monotonic time of next attempt
@@ -85,6 +92,8 @@ class CabinetAgent:
         self._poll_from = 0  # index in self.boards where the next full poll starts
         self._last_heartbeat = 0.0
         self._stop = threading.Event()
+        self.signal: _QueueSignal | None = None
+        self._waiting: list[int] | None = None  # queued command ids, as last read
 
     # -- start-up ----------------------------------------------------------------------
     def start(self) -> None:
@@ -100,6 +109,8 @@ class CabinetAgent:
                 self.driver = make_driver(cab.driver, cab.port, cab.settings, boards=self.boards,
                                           door_open_when_set=cab.door_open_when_set)
         self.board_errors = self.driver.all_off()
+        if self.signal is None:
+            self.signal = _QueueSignal(self.db, self.cabinet_id)
         with self.db.write() as s:
             audit.append(s, self.actor, "agent.started", "cabinet", self.cabinet_id,
                          after={"boards": {str(b): e for b, e in self.board_errors.items()}})
@@ -120,17 +131,20 @@ class CabinetAgent:
                                  "sending this unlock; not repeated automatically")
 
     # -- the loop ------------------------------------------------------------------------
-    def step(self) -> None:
-        """One pass: execute the next due command, poll the doors when due, check jams."""
+    def step(self) -> bool:
+        """One pass: execute the next due unlock; poll the doors when due and no unlock is
+        waiting (unlocks before polls); check jams.  True when an unlock was executed:
+        the caller loops again at once, so a queue of unlocks goes out back to back."""
         self.last_loop = time.monotonic()
-        self._execute_next()
+        executed = self._unlock_waiting() and self._execute_next()
         now = time.monotonic()
         interval = self.poll_interval / 2 if self.pending else self.poll_interval
-        if now - self._last_poll >= interval:
+        if now - self._last_poll >= interval and not (executed and self._unlock_waiting()):
             self._poll_doors()
         self._check_jams()
         if now - self._last_heartbeat >= HEARTBEAT_INTERVAL:
             self._heartbeat()
+        return executed
 
     def _heartbeat(self) -> None:
         """Tell kiosks and the panel that this cabinet's agent is alive, and how its boards are."""
@@ -147,17 +161,14 @@ class CabinetAgent:
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or self._stop
         self.start()
-        listener = _Listener(self.db) if not self.db.is_sqlite else None
         try:
             while not stop.is_set():
-                self.step()
-                if listener is not None:
-                    listener.wait(self.command_interval * 4)
-                else:
-                    stop.wait(self.command_interval)
+                if not self.step():
+                    # Idle: sleep until the queue changes or the next poll is due.
+                    due = self._last_poll + (self.poll_interval / 2 if self.pending else self.poll_interval)
+                    self.signal.wait(min(max(due - time.monotonic(), 0.0), 1.0), stop)
         finally:
-            if listener is not None:
-                listener.close()
+            self.signal.close()
             self.driver.all_off()
             self.driver.close()
 
@@ -182,10 +193,11 @@ class CabinetAgent:
                 return cmd.id, cmd.cell_id, cmd.attempts
         return None
 
-    def _execute_next(self) -> None:
+    def _execute_next(self) -> bool:
         claimed = self._claim()
+        self._waiting = None  # the queue changed (or was read stale): read it again
         if claimed is None:
-            return
+            return False
         cmd_id, cell_id, attempts = claimed
         board, lock, has_sensor = self.cells[cell_id]
         try:
@@ -195,13 +207,15 @@ class CabinetAgent:
                 self._reply_lost(cmd_id, cell_id, exc)
             else:
                 self._attempt_failed(cmd_id, attempts, exc)
-            return
+            return True
         if has_sensor:
             self.pending[cell_id] = (cmd_id, time.monotonic() + self.jam_timeout)
-            self._poll_doors([board])  # only this board: the others keep their own pace
+            if not self._unlock_waiting():  # the next unlock first; this door is read after
+                self._poll_doors([board])  # only this board: the others keep their own pace
         else:
             with self.db.write() as s:
                 self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.DONE)
+        return True
 
     def _reply_lost(self, cmd_id: int, cell_id: int, exc: LockerError) -> None:
         """The frame may have pulsed the lock: look at the door instead of pulsing again."""
@@ -311,8 +325,19 @@ class CabinetAgent:
                 elif changed and new == DoorState.CLOSED:
                     self._door_closed(s, cell)
 
+    def _watched_boards(self) -> set[int]:
+        """Boards with an unlock waiting for its door, or a door open."""
+        cells = set(self.pending) | {c for c, opened in self._door_cache.items() if opened}
+        return {self.cells[c][0] for c in cells if c in self.cells}
+
     def _poll_cycle(self, initial: bool):
-        """The boards of a full poll, from where the last one stopped, yielding to unlocks."""
+        """The boards of a poll, from where the last one stopped, yielding to unlocks: every
+        board when the quiet interval is up, else only the watched ones."""
+        if not initial and time.monotonic() - self._last_full_poll < self.quiet_poll_interval:
+            watched = self._watched_boards()
+            self._last_poll = time.monotonic()
+            yield from (b for b in self.boards if b in watched)
+            return
         order = self.boards[self._poll_from:] + self.boards[:self._poll_from]
         for i, board in enumerate(order):
             if i and not initial and self._unlock_waiting():
@@ -320,15 +345,18 @@ class CabinetAgent:
                 return
             yield board
         self._poll_from = 0
-        self._last_poll = time.monotonic()
+        self._last_poll = self._last_full_poll = time.monotonic()
 
     def _unlock_waiting(self) -> bool:
+        """Is an unlock due?  The queue is read only when it may have changed (see
+        :class:`_QueueSignal`), so an idle agent's door polls cost no database reads."""
+        if self._waiting is None or self.signal is None or self.signal.changed():
+            with self.db.read() as s:
+                self._waiting = s.execute(select(LockCommand.id).where(
+                    LockCommand.cabinet_id == self.cabinet_id,
+                    LockCommand.status == CommandStatus.REQUESTED)).scalars().all()
         now = time.monotonic()
-        with self.db.read() as s:
-            waiting = s.execute(select(LockCommand.id).where(
-                LockCommand.cabinet_id == self.cabinet_id,
-                LockCommand.status == CommandStatus.REQUESTED)).scalars().all()
-        return any(self.not_before.get(cmd_id, 0) <= now for cmd_id in waiting)
+        return any(self.not_before.get(cmd_id, 0) <= now for cmd_id in self._waiting)
 
     def _door_opened(self, s, cell: Cell) -> None:
         pending = self.pending.pop(cell.id, None)
@@ -372,10 +400,13 @@ class CabinetAgent:
 
     def _check_jams(self) -> None:
         now = time.monotonic()
-        for cell_id, (cmd_id, deadline) in list(self.pending.items()):
-            if now < deadline:
-                continue
-            del self.pending[cell_id]
+        late = [cell_id for cell_id, (_, deadline) in self.pending.items() if now >= deadline]
+        if late:  # a burst of unlocks may have put off their reads: read these boards first
+            self._poll_doors(sorted({self.cells[c][0] for c in late}))
+        for cell_id in late:
+            if cell_id not in self.pending:
+                continue  # seen open just now
+            cmd_id, _ = self.pending.pop(cell_id)
             with self.db.write() as s:
                 s.add(DoorEvent(cell_id=cell_id, kind=DoorEventKind.JAMMED, command_id=cmd_id,
                                 detail="unlock accepted, door never seen open: jammed, or its "
@@ -393,26 +424,85 @@ class CabinetAgent:
                 "loop_age_s": round(time.monotonic() - self.last_loop, 3)}
 
 
-class _Listener:
-    """LISTEN lock_commands on PostgreSQL, so a queued unlock wakes the agent at once."""
+class _QueueSignal:
+    """Whether the unlock queue may have changed since the last look, without reading it.
 
-    def __init__(self, db: Database):
+    PostgreSQL: ``LISTEN lock_commands`` (every queued unlock notifies).  SQLite: the
+    datagram a writer sends after committing an unlock (:mod:`attestation.wakeup`), and
+    ``PRAGMA data_version`` (it changes whenever another connection commits) for writers
+    that do not send one.  Idle, the agent sleeps in ``select``: no CPU between polls.  A
+    signal that breaks only costs reads: it then answers "changed".
+    """
+
+    #: How often a SQLite agent without its wake-up socket looks at data_version.
+    SQLITE_LOOK = 0.008
+    #: How often a SQLite agent with its socket looks, for writers that send nothing.
+    SQLITE_QUIET_LOOK = 0.25
+
+    def __init__(self, db: Database, cabinet_id: int):
+        self.pg = not db.is_sqlite
         self.conn = db.engine.raw_connection()
-        self.conn.driver_connection.autocommit = True
-        self.conn.driver_connection.execute("LISTEN lock_commands")
+        self.driver = self.conn.driver_connection
+        self._seen = None
+        self._pending = False  # a notification consumed while waiting
+        self.listener = None
+        if self.pg:
+            self.driver.autocommit = True
+            self.driver.execute("LISTEN lock_commands")
+        else:
+            self._seen = self._version()
+            try:
+                self.listener = wakeup.Listener(db.url, cabinet_id)
+            except OSError as exc:  # another agent of this cabinet holds it: look instead
+                log.warning("no wake-up socket for this cabinet (%s): looking every %g s",
+                            exc, self.SQLITE_LOOK)
 
-    def wait(self, timeout: float) -> None:
+    def _version(self):
+        return self.driver.execute("PRAGMA data_version").fetchone()[0]
+
+    def changed(self) -> bool:
         try:
-            for _ in self.conn.driver_connection.notifies(timeout=timeout, stop_after=1):
-                pass
-        except Exception:  # a broken listener only costs latency: fall back to the poll
-            time.sleep(timeout)
+            if self.pg:
+                heard = any(True for _ in self.driver.notifies(timeout=0))
+                heard, self._pending = heard or self._pending, False
+                return heard
+            woken = self.listener.drain() if self.listener else False
+            now = self._version()
+            changed, self._seen = now != self._seen, now
+            return changed or woken
+        except Exception:  # a broken signal only costs reads
+            return True
+
+    def wait(self, timeout: float, stop: threading.Event) -> None:
+        """Until the queue may have changed, ``timeout`` seconds pass, or ``stop`` is set."""
+        try:
+            if self.pg:
+                for _ in self.driver.notifies(timeout=timeout, stop_after=1):
+                    self._pending = True
+                return
+            look = self.SQLITE_QUIET_LOOK if self.listener else self.SQLITE_LOOK
+            deadline = time.monotonic() + timeout
+            while not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                if self.listener is not None:
+                    if self.listener.wait(min(look, left)):
+                        return  # left for changed() to drain
+                else:
+                    stop.wait(min(look, left))
+                if self._version() != self._seen:
+                    return
+        except Exception:
+            stop.wait(timeout)
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        except Exception:
-            pass
+        for closing in (self.listener, self.conn):
+            try:
+                if closing is not None:
+                    closing.close()
+            except Exception:
+                pass
 
 
 def serve(db: Database, cabinet_names: list[str], **agent_kwargs) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
-from . import audit, states
+from . import audit, states, wakeup
 from .errors import DomainError, NoFreeCell, check_text
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
@@ -75,6 +75,8 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
     if session.get_bind().dialect.name == "postgresql":
         # Wakes the cabinet's agent at commit (LISTEN lock_commands); polling still works.
         session.execute(text("SELECT pg_notify('lock_commands', :c)"), {"c": str(cell.cabinet_id)})
+    else:  # the same after the commit, by attestation.wakeup (see Database.write)
+        session.info.setdefault(wakeup.SESSION_KEY, set()).add(cell.cabinet_id)
     return command
 
 

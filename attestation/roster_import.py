@@ -13,7 +13,6 @@ import dataclasses
 import io
 import pathlib
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -112,6 +111,7 @@ def _csv_rows(data: bytes) -> list[tuple[int, dict]]:
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook  # here: only an .xlsx import needs it, no service
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook

@@ -1,11 +1,14 @@
-"""Benchmarks (not tests): how fast a check-in goes from the kiosk to the lock's wire.
+"""Benchmarks (not tests): the figures of the README.
 
-``kioskctl bench kiosk`` builds a throwaway venue in an *empty* database (a temporary
-SQLite file by default, or ``--database-url``), runs the kiosk app under waitress, the
-cabinet agent and the board simulator on a pty, and drives K concurrent kiosks over HTTP
-through identify -> acknowledge x2 -> check-in.  For each check-in it measures the time
-from sending the identify request to the unlock frame arriving on the simulator's wire;
-like the kiosk page, each kiosk waits for its cell to open before taking the next person.
+The check-in path as production runs it (every service its own process) is
+:mod:`bench.production` (``kioskctl bench production``).  Here: ``bench load`` (check-ins,
+then every device returned, in one process: it drives the whole day's flow), ``bench
+panel`` (the live board with many open), ``bench services`` (start-up and memory of each
+service, the panel included) and ``bench commit`` (the price of durable commits).
+
+:func:`run_kiosk_bench` builds a throwaway venue in an *empty* database, runs the kiosk
+app under waitress, the cabinet agent and the board simulator on a pty in this process,
+and drives K concurrent kiosks over HTTP; ``bench load`` starts from it.
 """
 
 from __future__ import annotations
@@ -340,7 +343,9 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
         url = f"sqlite:///{tmp.name}/load.db"
     result = run_kiosk_bench(url, checkins, kiosks, out=out, keep=True)
     database, sim, agent_stop, agent_thread, pty = result.pop("_rig")
-    sim.auto_close = 0.05  # the person takes the devices and shuts the door
+    # The person takes the devices and shuts the door: half a second at the quickest (a door
+    # seen neither open nor shut by the next poll would count as jammed).
+    sim.auto_close = 0.5
     actor = audit.Actor("bench:secretary", "bench")
     with database.read() as s:
         entries = s.execute(select(RosterEntry.id).where(RosterEntry.state == "checked_in")).scalars().all()

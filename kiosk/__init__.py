@@ -20,6 +20,7 @@ from . import api, screen
 from . import camera
 from .scan_queue import ScanQueue
 from .scanner import SerialScanner
+from .sessions import Acknowledgements
 
 TRANSLATIONS = pathlib.Path(__file__).with_name("translations")
 
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["KIOSK_CAMERA"]:
         app.extensions["camera"] = camera.from_config(queue, app.config)
     app.extensions["identify_limiter"] = AttemptLimiter()
+    app.extensions["acknowledgements"] = Acknowledgements(60.0 * app.config["KIOSK_SESSION_MINUTES"])
     i18n.init_app(app, TRANSLATIONS, lambda: g.get("language"))
     app.register_blueprint(api.bp)
     app.register_blueprint(screen.bp)

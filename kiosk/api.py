@@ -126,47 +126,47 @@ def identify():
 
 @bp.post("/acknowledge")
 def acknowledge():
-    """Record the moment the stage plan or the device rules were acknowledged."""
+    """Note the moment the stage plan or the device rules were acknowledged (written with
+    the check-in: see :class:`kiosk.sessions.Acknowledgements`)."""
     data = json_body({"session": (str, True, None), "what": (str, True, ("stages", "rules"))})
-    with db().write() as s:
+    with db().read() as s:
         try:
-            ks = sessions.get(s, g.kiosk, data["session"])
+            g.language = sessions.get(s, g.kiosk, data["session"]).language
         except Refused as exc:
             g.language = None
             return refused(exc)
-        g.language = ks.language
-        column = f"{data['what']}_acknowledged_at"
-        if getattr(ks, column) is None:
-            setattr(ks, column, utcnow())
+    current_app.extensions["acknowledgements"].note(data["session"], data["what"], utcnow())
     return jsonify(status="ok")
+
+
+def _check_in(s, kiosk, token: str, confirmed: dict[str, bool], noted: dict, actor):
+    """The check-in and the moments of its acknowledgements, in one transaction."""
+    ks = sessions.get(s, kiosk, token, lock=True)
+    g.language = ks.language
+    now = utcnow()
+    moments = {what: (getattr(ks, f"{what}_acknowledged_at") or noted.get(what) or now)
+               if confirmed[what] else None for what in ("stages", "rules")}
+    for what, moment in moments.items():
+        if moment is not None:
+            setattr(ks, f"{what}_acknowledged_at", moment)
+    return checkin.check_in(s, checkin.CheckInRequest(
+        entry_id=ks.roster_entry_id, venue_id=kiosk.venue_id, cabinet_id=kiosk.cabinet_id,
+        identified_by=ks.identified_by, language=ks.language,
+        stages_acknowledged_at=moments["stages"], rules_acknowledged_at=moments["rules"], actor=actor))
 
 
 @bp.post("/checkin")
 def do_checkin():
     data = json_body({"session": (str, True, None), "acknowledged_stages": (bool, True, None),
                       "acknowledged_rules": (bool, True, None)})
-    kiosk = g.kiosk
-    with db().write() as s:
-        try:
-            ks = sessions.get(s, kiosk, data["session"])
-        except Refused as exc:
-            return refused(exc)
-        g.language = ks.language
-        now = utcnow()
-        if data["acknowledged_stages"] and ks.stages_acknowledged_at is None:
-            ks.stages_acknowledged_at = now
-        if data["acknowledged_rules"] and ks.rules_acknowledged_at is None:
-            ks.rules_acknowledged_at = now
-        wanted = checkin.CheckInRequest(
-            entry_id=ks.roster_entry_id, venue_id=kiosk.venue_id, cabinet_id=kiosk.cabinet_id,
-            identified_by=ks.identified_by, language=ks.language,
-            stages_acknowledged_at=ks.stages_acknowledged_at if data["acknowledged_stages"] else None,
-            rules_acknowledged_at=ks.rules_acknowledged_at if data["acknowledged_rules"] else None,
-            actor=_actor())
+    acknowledgements = current_app.extensions["acknowledgements"]
     try:
-        result = db().run_write(checkin.check_in, wanted)
+        result = db().run_write(_check_in, g.kiosk, data["session"],
+                                {"stages": data["acknowledged_stages"], "rules": data["acknowledged_rules"]},
+                                acknowledgements.of(data["session"]), _actor())
     except Refused as exc:
         return refused(exc)
+    acknowledgements.forget(data["session"])
     return jsonify(status="ok", repeat=result.repeat,
                    cell={"cabinet": result.cabinet, "number": result.cell_number})
 
@@ -205,6 +205,7 @@ def reset():
     data = json_body({"session": (str, False, None)})
     ended = False
     if data.get("session"):
+        current_app.extensions["acknowledgements"].forget(data["session"])
         with db().write() as s:
             ended = sessions.end(s, g.kiosk, data["session"])
     current_app.extensions["scan_queue"].clear()

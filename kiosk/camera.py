@@ -33,13 +33,27 @@ import threading
 import time
 from collections.abc import Callable
 
-import zxingcpp
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from attestation import iin as iin_mod
 from attestation.identification import looks_like_digital_id
 
 from .scan_queue import ScanQueue
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+def _zxing():
+    """zxing-cpp, imported when a camera is configured: a kiosk without one does not load it."""
+    import zxingcpp
+    return zxingcpp
+
+
+def _pil():
+    from PIL import Image, ImageOps
+    return Image, ImageOps
+
 
 #: What a Kazakh ID card's reverse carries as "the IIN encoded as a barcode" (the design
 #: rules of the card name no symbology): the linear formats able to hold 12 digits.  The
@@ -75,8 +89,8 @@ class DecoderSettings:
     @classmethod
     def parse_formats(cls, text: str) -> tuple[str, ...]:
         names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
-        unknown = [n for n in names if not isinstance(getattr(zxingcpp.BarcodeFormat, n, None),
-                                                      zxingcpp.BarcodeFormat)]
+        kinds = _zxing().BarcodeFormat
+        unknown = [n for n in names if not isinstance(getattr(kinds, n, None), kinds)]
         if unknown or not names:
             raise ValueError(f"unknown barcode formats {unknown or text!r}: use names such as "
                              f"{', '.join(DEFAULT_FORMATS)}")
@@ -111,7 +125,7 @@ class Decoder:
         self.qr_pattern = re.compile(qr_pattern) if qr_pattern else None
         # zxing-cpp's values are made per call: held in a long-lived object they outlive
         # the extension at interpreter exit (nanobind then reports them as leaked).
-        self._formats = [getattr(zxingcpp.BarcodeFormat, name) for name in settings.formats]
+        self._formats = [getattr(_zxing().BarcodeFormat, name) for name in settings.formats]
 
     def read(self, frame) -> list[Read]:
         """Every code in ``frame`` (a PIL image, or a grayscale/BGR numpy array)."""
@@ -121,11 +135,12 @@ class Decoder:
         return found
 
     def _decode(self, image) -> list[Read]:
-        found = zxingcpp.read_barcodes(
-            image, formats=zxingcpp.BarcodeFormats(self._formats),
+        zx = _zxing()
+        found = zx.read_barcodes(
+            image, formats=zx.BarcodeFormats(self._formats),
             try_rotate=self.settings.try_rotate, try_invert=self.settings.try_invert,
             try_downscale=self.settings.try_downscale,
-            binarizer=getattr(zxingcpp.Binarizer, self.settings.binarizer))
+            binarizer=getattr(zx.Binarizer, self.settings.binarizer))
         return [Read(b.text, b.format.name) for b in found if b.valid]
 
     def credentials(self, frame) -> list[str]:
@@ -135,6 +150,7 @@ class Decoder:
 def _middle(frame, zoom: float) -> Image.Image:
     """The middle half of ``frame`` (each way), ``zoom`` times larger (bicubic: measured,
     sharpening after it read 1 % more phones at twice the cost of an empty frame)."""
+    Image, ImageOps = _pil()
     image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
     image = ImageOps.grayscale(image) if image.mode != "L" else image
     w, h = image.size
@@ -260,6 +276,7 @@ class ReplaySource(FrameSource):
                 ok, frame = self._video.read()
             return frame if ok else None
         images = [p for p in self._path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        Image, ImageOps = _pil()
         for newest in sorted(images, key=_mtime, reverse=True):
             try:
                 with Image.open(newest) as img:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +19,39 @@ from sqlalchemy.orm import Session
 from attestation.checkin import Refused
 from attestation.models import KioskDevice, KioskSession, RosterEntry
 from attestation.timeutil import utcnow
+
+
+class Acknowledgements:
+    """The moments a person acknowledged the stage plan and the device rules, held by the
+    kiosk app until their check-in writes them with it, in the same transaction.
+
+    They are kept here, not written one by one: each write is an fsync on the Pi's SD
+    card, and the law needs the moments recorded with the check-in, not before it.  A
+    restart of the kiosk app in between loses them; the check-in then records the moment
+    of the check-in itself, which the person confirms on the same screen.  Entries older
+    than ``ttl`` seconds (a session's lifetime) are dropped.
+    """
+
+    def __init__(self, ttl: float = 600.0):
+        self.ttl = ttl
+        self._held: dict[str, tuple[float, dict[str, dt.datetime]]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, token: str, what: str, at: dt.datetime) -> None:
+        """Remember the first moment ``what`` ("stages" or "rules") was acknowledged."""
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, (t, _) in self._held.items() if now - t > self.ttl]:
+                del self._held[key]
+            self._held.setdefault(_digest(token), (now, {}))[1].setdefault(what, at)
+
+    def of(self, token: str) -> dict[str, dt.datetime]:
+        with self._lock:
+            return dict(self._held.get(_digest(token), (0, {}))[1])
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._held.pop(_digest(token), None)
 
 
 def _digest(token: str) -> str:

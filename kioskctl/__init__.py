@@ -7,21 +7,8 @@ answer); it never shows a traceback for a user's mistake.
 
 from __future__ import annotations
 
-# Importing a command module registers its group on ``main``.
-from . import (  # noqa: F401
-               audit_commands,
-               backup_commands,
-               bench_commands,
-               cabinets,
-               camera_commands,
-               db_commands,
-               decisions,
-               locker,
-               roster,
-               serve,
-               sittings,
-               users,
-)
+# A command module registers its group on ``main`` when imported: ``main`` imports it
+# when the command is asked for (base.COMMAND_MODULES).
 from .base import main
 
 __all__ = ["main"]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import importlib
 import json
 import socket
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from attestation import audit, roster_import
+from attestation import audit
 from attestation import db as dbmod
 from attestation.errors import DomainError
 from locker_driver import ConfigError, LockerError
@@ -43,7 +44,7 @@ class Group(click.Group):
             ctx.exit(1)
         except DomainError as exc:
             click.echo(f"error: {exc}", err=True)
-            if isinstance(exc, roster_import.RosterFileError):
+            if exc.code == "roster_rejected":
                 for row_error in exc.errors:
                     click.echo(f"  {row_error}", err=True)
             ctx.exit(2)
@@ -90,7 +91,31 @@ def parse_settings(pairs) -> dict:
     return out
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+#: Which module defines each top-level command.  A service imports only its own
+#: (``kioskctl serve agent`` never loads the panel, the PDF fonts or the camera decoder):
+#: memory and start-up time on the Pi.  A test keeps this map complete.
+COMMAND_MODULES = {
+    "audit": "audit_commands", "backup": "backup_commands", "restore": "backup_commands",
+    "bench": "bench_commands", "cabinet": "cabinets", "cell": "cabinets",
+    "camera": "camera_commands", "db": "db_commands", "decisions": "decisions",
+    "kiosk": "users", "user": "users", "locker": "locker", "roster": "roster",
+    "serve": "serve", "sitting": "sittings", "venue": "sittings",
+}
+
+
+class LazyGroup(Group):
+    """The top group: a command's module is imported when the command is asked for."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in COMMAND_MODULES:
+            importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", envvar="DATABASE_URL", default=None,
               help="SQLAlchemy URL (default: SQLite file var/attestation.db; env DATABASE_URL).")
 @click.pass_context

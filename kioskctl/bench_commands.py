@@ -8,6 +8,7 @@ import click
 
 import bench as benchmarks
 from bench import camera as camera_bench
+from bench import production as production_bench
 
 from .base import Group, main
 
@@ -17,21 +18,31 @@ def bench():
     """Benchmarks (figures for the README, not tests)."""
 
 
-@bench.command("kiosk")
+@bench.command("production")
+@click.option("--kiosks", type=int, default=1, show_default=True,
+              help="Pis at the venue: each runs a kiosk app, an agent and a simulated cabinet.")
 @click.option("--checkins", type=int, default=500, show_default=True)
-@click.option("--kiosks", type=int, default=1, show_default=True, help="Concurrent kiosks.")
 @click.option("--timing", type=click.Choice(["instant", "real"]), default="instant", show_default=True,
-              help="Simulated boards answer at once, or as real boards do (unlock after the pulse).")
+              help="Simulated boards answer at once, or as real boards do.")
+@click.option("--idle", type=float, default=10.0, show_default=True,
+              help="Seconds the agents' idle CPU is measured after the load.")
+@click.option("--burst", type=int, default=None,
+              help="Instead: queue this many unlocks on one bus at once and time them.")
 @click.pass_context
-def bench_kiosk(ctx, checkins, kiosks, timing):
-    """Identify -> unlock frame on the simulator's wire, p50/p99, and throughput.
+def bench_production(ctx, kiosks, checkins, timing, idle, burst):
+    """Every service its own process, as systemd starts it; the load from this one.
 
-    Uses a temporary SQLite file unless --database-url / DATABASE_URL names an empty
-    database.
+    A temporary SQLite file, or a new database on the PostgreSQL server that
+    --database-url names (created for the run and dropped after).
     """
-    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 64:
-        raise click.BadParameter("1-5000 check-ins, 1-64 kiosks")
-    benchmarks.run_kiosk_bench(ctx.obj.get("url"), checkins, kiosks, out=click.echo, timing=timing)
+    if not 1 <= checkins <= 5000 or not 1 <= kiosks <= 16:
+        raise click.BadParameter("1-5000 check-ins, 1-16 kiosks")
+    if burst is not None:
+        production_bench.run_burst(ctx.obj.get("url"), burst, out=click.echo)
+        return
+    result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo)
+    if result["errors"] or result["double_assignments"] or result["unlocks_missing"]:
+        ctx.exit(1)
 
 
 @bench.command("camera")

@@ -147,17 +147,24 @@ def timing_options(default: str):
               help="Close a door this many seconds after it opened.")
 @click.option("--door-open-when", type=click.Choice(["set", "clear"]), default="set",
               show_default=True, help="How the simulated sensors are wired.")
+@click.option("--frame-log", type=click.Path(dir_okay=False), default=None,
+              help="Append a line per request frame: monotonic seconds, U (unlock) or Q "
+                   "(query), the frame in hex (what the benchmarks time).")
 @timing_options("real")
 def locker_simulate(protocol, boards, locks, first_board, link, tcp, auto_close, door_open_when,
-                    timing, unlock_reaction, query_reaction):
+                    frame_log, timing, unlock_reaction, query_reaction):
     """Run a simulated cabinet and print the device path (or URL) to connect to."""
 
     start = BY_PROTOCOL[protocol].first_board if first_board is None else first_board
+    log = open(frame_log, "a", buffering=1) if frame_log else None
+
+    def on_frame(at, request):  # (sim is assigned before the first frame can arrive)
+        log.write(f"{at:.6f} {'U' if sim.is_unlock(request) else 'Q'} {request.hex()}\n")
     try:
         sim = BoardSimulator(protocol, boards=range(start, start + boards), locks=locks,
                              auto_close=auto_close, open_is_set=door_open_when == "set",
                              timing=timing, unlock_reaction=unlock_reaction,
-                             query_reaction=query_reaction)
+                             query_reaction=query_reaction, on_frame=on_frame if log else None)
     except RuntimeError as exc:
         raise ConfigError(str(exc)) from None
     server = TcpServer(sim, tcp) if tcp is not None else PtyServer(sim, link=link)

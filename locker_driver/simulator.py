@@ -63,7 +63,10 @@ class BoardSimulator:
                  open_is_set: bool = True, auto_close: float | None = None,
                  status_bytes: int = p8a.DEFAULT_STATUS_BYTES, split_pause: float = 0.003,
                  timing: str = "instant", unlock_reaction: float | None = None,
-                 query_reaction: float | None = None, pace: bool | None = None):
+                 query_reaction: float | None = None, pace: bool | None = None,
+                 on_frame=None):
+        """``on_frame(seconds, request)``: called as each request frame arrives (its
+        ``time.monotonic()``, the same clock in every process of the machine)."""
         refuse_in_production()
         if protocol not in REAL_TIMING:
             raise ValueError("protocol is '8a' or 'kerong'")
@@ -98,6 +101,7 @@ class BoardSimulator:
         self.unwired: set[tuple[int, int]] = set()
         self.unlocks: list[tuple[int, int, float]] = []
         self.requests: list[bytes] = []
+        self.on_frame = on_frame
         self._buf = bytearray()
         self._lock = threading.RLock()
         self._timers: list[threading.Timer] = []
@@ -144,6 +148,8 @@ class BoardSimulator:
                 if request is None:
                     break
                 self.requests.append(request)
+                if self.on_frame is not None:
+                    self.on_frame(time.monotonic(), request)
                 reply = self._answer(request)
                 if reply is None:
                     continue

@@ -2,15 +2,27 @@
 
 from click.testing import CliRunner
 
-from bench import run_kiosk_bench
+from bench import production
 from kioskctl import main
 
 
-def test_kiosk_bench_small_run(db_url):
+def test_production_bench_runs_every_service_as_its_own_process(db_url):
     lines = []
-    result = run_kiosk_bench(db_url, checkins=12, kiosks=3, out=lines.append)
-    assert result["checkins"] == 12 and result["errors"] == 0 and result["unlocks_missing"] == 0
+    kiosks = 2
+    result = production.run(db_url, kiosks=kiosks, checkins=10, idle=0.5, out=lines.append)
+    assert result["checkins"] == 10 and result["errors"] == 0 and result["unlocks_missing"] == 0
+    assert result["double_assignments"] == 0
+    assert set(result["processes"]) == {f"{kind}-{k}" for kind in ("kiosk", "agent") for k in range(kiosks)}
+    for name, p in result["processes"].items():
+        assert p["rss_mib"] > 10 and p["ready_s"] > 0 and p["writes_per_checkin"] > 0, name
+    assert result["processes"]["kiosk-0"]["writes_per_checkin"] <= 2.5  # acknowledgements ride along
     assert "identify -> unlock frame on the wire" in "\n".join(lines)
+
+
+def test_a_burst_of_unlocks_goes_out_back_to_back(sqlite_url):
+    result = production.run_burst(None, unlocks=30, out=lambda *_: None)
+    assert result["seen"] == 30
+    assert result["queries_between_max"] <= 1  # no poll cycle between two waiting unlocks
 
 
 def test_locker_bench_command():

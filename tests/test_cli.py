@@ -207,3 +207,31 @@ def test_users_and_kiosks_are_administered_without_sql(run, db_url):
         assert accounts.kiosk_by_token(s, first) is None
         assert accounts.kiosk_by_token(s, second).name == "entrance-1"
     db.dispose()
+
+
+def test_every_command_is_found_by_the_lazy_top_group():
+    import importlib
+    import pkgutil
+
+    import kioskctl
+    from kioskctl.base import COMMAND_MODULES, main
+    for module in pkgutil.iter_modules(kioskctl.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"kioskctl.{module.name}")
+    assert set(main.commands) == set(COMMAND_MODULES)
+    for name, command in main.commands.items():
+        assert command.callback.__module__ == f"kioskctl.{COMMAND_MODULES[name]}", name
+
+
+def test_a_service_loads_only_what_it_runs():
+    """The agent and the kiosk start without the panel's PDF and spreadsheet libraries, the
+    camera decoder or the migrations: memory and start-up time on the Pi (README figures)."""
+    import subprocess
+    import sys
+    probe = ("import sys, click; from kioskctl import main; "
+             "serve = main.get_command(click.Context(main), 'serve'); "
+             "import agent.cabinet_agent, kiosk; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'web', 'fpdf', 'openpyxl', 'zxingcpp', 'PIL', 'numpy', 'alembic', 'bench', 'cv2'}))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -5,106 +5,25 @@ font on Debian and Raspberry Pi OS that has every Kazakh letter (ә ғ қ ң ө 
 Texts come already translated (the callers build them under ``force_locale``); this
 module only lays them out.  A draft carries a grey "draft" band at the top of every page,
 so a draft never passes for the signed document, even on a single printed page.
+
+fpdf2 and the fonts it brings (about 35 MiB with Pillow and numpy) are loaded with the
+first PDF asked for (:mod:`web.pdf_layout`), not when the panel starts.
 """
 
 from __future__ import annotations
 
-import io
 import pathlib
-from collections.abc import Iterable, Sequence
 
 from flask import Response
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
 SIGNATURE_LINE = "_" * 30
 
 
-class Document(FPDF):
-    """An FPDF with the panel's fonts and blocks; ``draft``: the text of the draft band."""
-
-    def __init__(self, landscape: bool = False, draft: str = ""):
-        super().__init__(orientation="L" if landscape else "P", format="A4")
-        font = next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
-        if font is None:
-            raise RuntimeError("the DejaVu fonts are missing (apt-get install fonts-dejavu-core)")
-        self.add_font("DejaVu", "", str(font / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(font / "DejaVuSans-Bold.ttf"))
-        self.draft = draft
-        self.set_auto_page_break(True, margin=18)
-        self.add_page()
-
-    def header(self):
-        if self.draft:
-            self.set_font("DejaVu", "B", 12)
-            self.set_text_color(120)
-            self.cell(0, 8, self.draft, align="C", border=1, new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(0)
-            self.ln(2)
-
-    def footer(self):
-        self.set_y(-12)
-        self.set_font("DejaVu", "", 8)
-        self.cell(0, 5, f"{self.page_no()} / {{nb}}", align="C")
-
-    def heading(self, title: str, *lines: str) -> None:
-        self.set_font("DejaVu", "B", 14)
-        self.multi_cell(0, 7, title, align="C", new_x="LMARGIN", new_y="NEXT")
-        self.set_font("DejaVu", "", 11)
-        for line in lines:
-            if line:
-                self.multi_cell(0, 6, line, align="C", new_x="LMARGIN", new_y="NEXT")
-        self.ln(5)
-
-    def pairs(self, rows: Iterable[tuple[str, str]]) -> None:
-        """Label in bold, then its value: the layout of the act and the attestation file."""
-        for label, value in rows:
-            self.set_font("DejaVu", "B", 10)
-            self.multi_cell(0, 5.5, label, new_x="LMARGIN", new_y="NEXT")
-            self.set_font("DejaVu", "", 10)
-            self.multi_cell(0, 5.5, str(value), new_x="LMARGIN", new_y="NEXT")
-            self.ln(1.5)
-
-    def paragraph(self, text: str, size: int = 10, bold: bool = False) -> None:
-        if text:
-            self.set_font("DejaVu", "B" if bold else "", size)
-            self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
-            self.ln(2)
-
-    def grid(self, head: Sequence[str], body: Iterable[Sequence[str]],
-             widths: Sequence[float]) -> None:
-        """A table whose heading row repeats on every page; ``widths`` are relative."""
-        self.set_font("DejaVu", "", 8)
-        with self.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD"),
-                        line_height=4.2, text_align="LEFT", repeat_headings=1) as table:
-            table.row([str(h) for h in head])
-            for values in body:
-                table.row([str(v) if v is not None else "" for v in values])
-        self.ln(4)
-
-    def signatures(self, intro: str, names: Sequence[tuple[str, str]], blank: int = 0) -> None:
-        """A signature line per (role, name), then ``blank`` unnamed lines."""
-        self.paragraph(intro)
-        self.set_font("DejaVu", "", 10)
-        for role, name in names:
-            self.ln(4)
-            self.cell(0, 6, f"{role}: {name}  {SIGNATURE_LINE}", new_x="LMARGIN", new_y="NEXT")
-        for _line in range(blank):
-            self.ln(4)
-            self.cell(0, 6, "_" * 60, new_x="LMARGIN", new_y="NEXT")
-        self.ln(4)
-
-    def checkpoint(self, text: str) -> None:
-        if text:
-            self.ln(4)
-            self.set_font("DejaVu", "", 8)
-            self.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
-
-    def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        self.output(buf)
-        return buf.getvalue()
+def Document(landscape: bool = False, draft: str = ""):  # noqa: N802 (it makes a Document)
+    """A new A4 document with the panel's fonts and blocks; ``draft``: the draft band's text."""
+    from .pdf_layout import Document as Layout
+    return Layout(landscape, draft)
 
 
 def pdf_response(data: bytes, filename: str) -> Response:

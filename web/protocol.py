@@ -9,7 +9,6 @@ import unicodedata
 from flask import Blueprint, Response, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from attestation import commission, corrections, loaders
@@ -184,6 +183,7 @@ def _safe(value):
 @bp.get("/sittings/<int:sitting_id>/protocol.xlsx")
 @requires("protocol.export")
 def protocol_xlsx(sitting_id):
+    from openpyxl import Workbook  # here: the panel starts without it
     lang = document_lang()
     head, body = _table(sitting_id, lang)
     book = Workbook()
