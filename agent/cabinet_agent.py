@@ -65,11 +65,13 @@ class CabinetAgent:
                  poll_interval: float = 0.2, command_interval: float = 0.05,
                  jam_timeout: float = 5.0, max_attempts: int = 3, faulty_after: int = 2,
                  retry_delay: float = 0.5, forced_grace: float = 10.0,
-                 quiet_poll_interval: float = 1.0):
+                 quiet_poll_interval: float = 1.0, confirm_within: float = 0.25):
         """``poll_interval`` (s): how often boards with something to watch (an unlock
         waiting for its door, a door open) are read; ``quiet_poll_interval`` (s): every
         board, at least this often (a door forced open is seen within it).  Reading only
-        the boards that matter keeps an idle agent at a few per cent of a Pi's core."""
+        the boards that matter keeps an idle agent at a few per cent of a Pi's core.
+        ``confirm_within`` (s): during a burst of unlocks, the longest a pulsed door waits
+        to be read."""
         self.db = db
         self.cabinet_name = cabinet_name
         self.driver = driver
@@ -81,6 +83,7 @@ class CabinetAgent:
         self.retry_delay = retry_delay
         self.forced_grace = forced_grace
         self.quiet_poll_interval = max(quiet_poll_interval, poll_interval)
+        self.confirm_within = confirm_within
         self._last_full_poll = 0.0
         self.actor = audit.Actor(f"agent:{cabinet_name}", f"host:{socket.gethostname()}")
         self.pending: dict[int, tuple[int, float]] = {}  # cell id -> (command id, jam deadline)
@@ -210,8 +213,12 @@ class CabinetAgent:
             return True
         if has_sensor:
             self.pending[cell_id] = (cmd_id, time.monotonic() + self.jam_timeout)
-            if not self._unlock_waiting():  # the next unlock first; this door is read after
+            if not self._unlock_waiting():
                 self._poll_doors([board])  # only this board: the others keep their own pace
+            elif self._oldest_pending_age() > self.confirm_within:
+                # A burst: unlocks go first, but a door is read within confirm_within of
+                # its pulse, or one opened and shut quickly would never be seen open.
+                self._poll_doors(sorted(self._pending_boards()))
         else:
             with self.db.write() as s:
                 self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.DONE)
@@ -324,6 +331,15 @@ class CabinetAgent:
                     self._door_opened(s, cell)
                 elif changed and new == DoorState.CLOSED:
                     self._door_closed(s, cell)
+
+    def _oldest_pending_age(self) -> float:
+        """Seconds since the oldest pulse whose door has not been seen open yet."""
+        if not self.pending:
+            return 0.0
+        return time.monotonic() - (min(deadline for _, deadline in self.pending.values()) - self.jam_timeout)
+
+    def _pending_boards(self) -> set[int]:
+        return {self.cells[c][0] for c in self.pending}
 
     def _watched_boards(self) -> set[int]:
         """Boards with an unlock waiting for its door, or a door open."""

@@ -116,8 +116,10 @@ def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready:
 
 def _start_cabinet(k: int, boards: int, timing: str, tmp: pathlib.Path) -> tuple[Service, pathlib.Path]:
     link, frames = tmp / f"cab-{k}", tmp / f"frames-{k}.log"
+    # Doors shut a second after they open, as a person's would: an idle cabinet is a shut one.
     sim = _start(f"sim-{k}", ["locker", "simulate", "--boards", str(boards), "--locks", str(LOCKS_PER_BOARD),
-                              "--timing", timing, "--link", str(link), "--frame-log", str(frames)],
+                              "--timing", timing, "--link", str(link), "--frame-log", str(frames),
+                              "--auto-close", "1.0"],
                  {}, tmp, wait_ready=False)
     deadline = time.monotonic() + 20
     while not link.exists():
@@ -271,7 +273,7 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
         try:
             result = _load(kiosks, ports, tokens, people, logs, services, database, out)
             result.update(database=database.engine.dialect.name, timing=timing, boards=boards)
-            time.sleep(1.0)  # let the agents finish what the last unlocks started
+            time.sleep(2.0)  # the last doors shut, the agents see them
             idle_cpu = {}
             before = {a.name: a.sample()["cpu_s"] for a in agents}
             time.sleep(idle)
@@ -296,9 +298,9 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
             for log in logs:
                 log.stop()
             database.dispose()
-    n = result["checkins"] or 1
     per_process = {}
     for svc in services:
+        n = max(1, result["checkins"] // kiosks)  # this Pi's share
         a, b = svc.marks["before"], svc.marks["after"]
         per_process[svc.name] = {
             "ready_s": svc.ready_s, "rss_mib": finals[svc.name]["rss_mib"],
@@ -373,21 +375,21 @@ def _report(r: dict, out) -> None:
             f"{p['writes_per_checkin']:10.2f}")
 
 
-def run_burst(url: str | None, unlocks: int, out=print) -> dict:
-    """``unlocks`` unlocks queued at once on one bus (instant boards): the time from the
-    last one queued to its frame on the wire, against ``unlocks x (transaction + 5 ms)``
-    plus one poll cycle."""
-    boards = -(-unlocks // LOCKS_PER_BOARD)
+def run_burst(url: str | None, unlocks: int, boards: int | None = None, out=print) -> dict:
+    """``unlocks`` unlocks queued at once on one bus of ``boards`` boards (instant
+    replies): the time from their commit to the last frame on the wire, against
+    ``unlocks x (transaction + 5 ms)`` plus one poll cycle."""
+    boards = max(boards or 0, -(-unlocks // LOCKS_PER_BOARD))
     with fresh_database(url) as (db_url, tmp):
         sim, frames = _start_cabinet(0, boards, "instant", tmp)
         database = dbmod.Database(db_url)
-        _setup(database, 1, unlocks, [str(tmp / "cab-0")])
+        _setup(database, 1, boards * LOCKS_PER_BOARD, [str(tmp / "cab-0")])
         agent = _start("agent-0", ["serve", "agent", "--cabinet", "bench-cab-0"], {"DATABASE_URL": db_url}, tmp)
         log = FrameLog(frames)
         try:
             time.sleep(1.0)  # the agent's start-up poll
             with database.write() as s:
-                cells = s.execute(select(Cell).order_by(Cell.number)).scalars().all()
+                cells = s.execute(select(Cell).order_by(Cell.number).limit(unlocks)).scalars().all()
                 for cell in cells:
                     allocation.queue_unlock(s, cell, "test", ACTOR, reason="burst")
             queued = time.monotonic()

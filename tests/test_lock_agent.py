@@ -272,3 +272,28 @@ def test_run_loop_wakes_for_new_commands(cabinet):
     assert not thread.is_alive()
     with db.read() as s:
         assert audit.verify(s).ok
+
+
+def test_a_committed_unlock_wakes_the_sqlite_agent_and_a_rolled_back_one_does_not(sqlite_url):
+    """On SQLite the agent sleeps in select until the writer's datagram (attestation.wakeup)."""
+    from attestation import wakeup
+    from attestation.db import Database
+    db = Database(sqlite_url)
+    with db.write() as s:
+        _, _, cab, _ = setup_venue(s, cells=2, candidates=0)
+        cabinet_id = cab.id
+    listener = wakeup.Listener(db.url, cabinet_id)
+    try:
+        with pytest.raises(RuntimeError):
+            with db.write() as s:
+                allocation.queue_unlock(s, s.get(Cell, 1), "test", ACTOR, reason="rolled back")
+                raise RuntimeError("the transaction fails")
+        assert not listener.wait(0.2)
+        with db.write() as s:
+            allocation.queue_unlock(s, s.get(Cell, 1), "test", ACTOR, reason="committed")
+        assert listener.wait(2.0) and listener.drain()
+        with pytest.raises(OSError):  # one agent per cabinet holds the address
+            wakeup.Listener(db.url, cabinet_id)
+    finally:
+        listener.close()
+        db.dispose()
