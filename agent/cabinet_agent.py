@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 class CabinetAgent:
     def __init__(self, db: Database, cabinet_name: str, *, driver=None,
-                 poll_interval: float = 0.2, command_interval: float = 0.05,
+                 poll_interval: float = 0.2,
                  jam_timeout: float = 5.0, max_attempts: int = 3, faulty_after: int = 2,
                  retry_delay: float = 0.5, forced_grace: float = 10.0,
                  quiet_poll_interval: float = 1.0, confirm_within: float = 0.25):
@@ -76,7 +76,6 @@ class CabinetAgent:
         self.cabinet_name = cabinet_name
         self.driver = driver
         self.poll_interval = poll_interval
-        self.command_interval = command_interval
         self.jam_timeout = jam_timeout
         self.max_attempts = max_attempts
         self.faulty_after = faulty_after
