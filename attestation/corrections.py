@@ -54,6 +54,13 @@ def of_entries(s: Session, entry_ids) -> dict[int, list[Correction]]:
     return out
 
 
+def available(entry: RosterEntry) -> list[str]:
+    """The corrections the rules allow on ``entry`` now (before anyone's role is asked)."""
+    if entry.sitting.status == SittingStatus.CLOSED:
+        return []
+    return [*states.corrections_from(entry.state), CorrectionKind.FIX_DETAILS]
+
+
 def _check_open(sitting: Sitting) -> None:
     if sitting.status == SittingStatus.CLOSED:
         raise NotAllowed("the sitting is closed: the chair reopens it, with a reason, for a "

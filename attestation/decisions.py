@@ -46,6 +46,12 @@ def new_decision(session: Session, entry: RosterEntry, *, outcome_code: str,
 
 # -- the configurable lists ----------------------------------------------------------------
 
+def offered(session: Session) -> tuple[list[Outcome], list[Category]]:
+    """The outcomes and categories a decision may take now, in their order."""
+    return (session.execute(select(Outcome).where(Outcome.active).order_by(Outcome.sort)).scalars().all(),
+            session.execute(select(Category).where(Category.active).order_by(Category.sort)).scalars().all())
+
+
 def _next_sort(session: Session, model) -> int:
     return (session.execute(select(func.max(model.sort))).scalar() or 0) + 10
 

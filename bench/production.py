@@ -98,7 +98,7 @@ def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready:
     full_env = dict(os.environ, **env, NOTIFY_SOCKET=str(sock_path), ATTESTATION_STATS_FILE=str(stats))
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "kioskctl", *args], env=full_env,
-                            stdout=subprocess.PIPE if not wait_ready else subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
                             stderr=open(tmp / f"{name}.log", "wb"))
     service = Service(name, proc, stats)
     try:
@@ -284,10 +284,7 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
                 result["double_assignments"] = sum(len(s.execute(
                     select(col).where(Assignment.released_at.is_(None)).group_by(col)
                     .having(func.count() > 1)).all()) for col in (Assignment.cell_id, Assignment.roster_entry_id))
-            finals = {}
-            for svc in services:
-                end = svc.sample()
-                finals[svc.name] = end
+            finals = {svc.name: svc.sample() for svc in services}
             for svc in services:
                 svc.marks["stats"] = svc.stop()
         finally:

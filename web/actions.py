@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from attestation import absence, admission, allocation, corrections, decisions, loaders, scoping, states
 from attestation.errors import DomainError, InvalidInput
-from attestation.models import Absence, Category, Outcome, RosterEntry, Sitting
+from attestation.models import Absence, RosterEntry, Sitting
 from attestation.timeutil import local_today
 from attestation.vocabulary import NO_VALID_REASON
 
@@ -134,7 +134,6 @@ def decisions_page(sitting_id):
         sitting = load(s, Sitting, sitting_id, *loaders.SITTING)
         entries = s.execute(select(RosterEntry).options(joinedload(RosterEntry.candidate)).where(
             RosterEntry.sitting_id == sitting_id, RosterEntry.state == states.INTERVIEWED)).scalars().all()
-        outcomes = s.execute(select(Outcome).where(Outcome.active).order_by(Outcome.sort)).scalars().all()
-        categories = s.execute(select(Category).where(Category.active).order_by(Category.sort)).scalars().all()
+        outcomes, categories = decisions.offered(s)
     return render_template("decisions.html", sitting=sitting, entries=entries, outcomes=outcomes,
                            categories=categories, states=STATES)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, url_for
 from flask_babel import get_locale, gettext as _
-from sqlalchemy import select
 
-from attestation import corrections, loaders, roster_import, states
+from attestation import corrections, decisions, loaders, roster_import
 from attestation.errors import DomainError
 from attestation.models import Category, Decision, Outcome, RosterEntry, Sitting
 from attestation.timeutil import local
@@ -62,10 +61,7 @@ def history(s, items, lang: str) -> list[dict]:
 
 def offered(entry: RosterEntry) -> list[str]:
     """The corrections this user may make to ``entry`` now."""
-    if entry.sitting.status == SittingStatus.CLOSED:
-        return []
-    kinds = [*states.corrections_from(entry.state), CorrectionKind.FIX_DETAILS]
-    return [k for k in kinds if allowed(g.user.role, CORRECTION_PERMISSIONS[k])]
+    return [k for k in corrections.available(entry) if allowed(g.user.role, CORRECTION_PERMISSIONS[k])]
 
 
 @bp.get("/entries/<int:entry_id>/corrections")
@@ -76,8 +72,7 @@ def page(entry_id):
         entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
         past = history(s, corrections.of_entries(s, [entry.id]).get(entry.id, []), lang)
         decision = corrections.standing_of(s, Decision, entry.id)
-        outcomes = s.execute(select(Outcome).where(Outcome.active).order_by(Outcome.sort)).scalars().all()
-        categories = s.execute(select(Category).where(Category.active).order_by(Category.sort)).scalars().all()
+        outcomes, categories = decisions.offered(s)
         now = decision_text(s, decision.outcome_code, decision.category_code, decision.note, lang) \
             if decision else ""
     return render_template("corrections.html", entry=entry, person=entry.candidate, past=past,
