@@ -38,7 +38,7 @@ import time
 
 from sqlalchemy import select
 
-from attestation import allocation, audit, wakeup
+from attestation import allocation, audit, changes
 from attestation.cabinet_state import HEARTBEAT_INTERVAL
 from attestation.db import Database
 from attestation.models import (
@@ -94,7 +94,7 @@ class CabinetAgent:
         self._poll_from = 0  # index in self.boards where the next full poll starts
         self._last_heartbeat = 0.0
         self._stop = threading.Event()
-        self.signal: _QueueSignal | None = None
+        self.signal: changes.Signal | None = None
         self._waiting: list[int] | None = None  # queued command ids, as last read
 
     # -- start-up ----------------------------------------------------------------------
@@ -112,7 +112,7 @@ class CabinetAgent:
                                           door_open_when_set=cab.door_open_when_set)
         self.board_errors = self.driver.all_off()
         if self.signal is None:
-            self.signal = _QueueSignal(self.db, self.cabinet_id)
+            self.signal = changes.Signal(self.db, changes.LOCK_COMMANDS, wakeup_cabinet=self.cabinet_id)
         with self.db.write() as s:
             audit.append(s, self.actor, "agent.started", "cabinet", self.cabinet_id,
                          after={"boards": {str(b): e for b, e in self.board_errors.items()}})
@@ -364,7 +364,7 @@ class CabinetAgent:
 
     def _unlock_waiting(self) -> bool:
         """Is an unlock due?  The queue is read only when it may have changed (see
-        :class:`_QueueSignal`), so an idle agent's door polls cost no database reads."""
+        :class:`attestation.changes.Signal`), so an idle agent's door polls cost no database reads."""
         if self._waiting is None or self.signal is None or self.signal.changed():
             with self.db.read() as s:
                 self._waiting = s.execute(select(LockCommand.id).where(
@@ -437,87 +437,6 @@ class CabinetAgent:
         return {"cabinet": self.cabinet_name, "boards": self.board_errors,
                 "pending_doors": len(self.pending),
                 "loop_age_s": round(time.monotonic() - self.last_loop, 3)}
-
-
-class _QueueSignal:
-    """Whether the unlock queue may have changed since the last look, without reading it.
-
-    PostgreSQL: ``LISTEN lock_commands`` (every queued unlock notifies).  SQLite: the
-    datagram a writer sends after committing an unlock (:mod:`attestation.wakeup`), and
-    ``PRAGMA data_version`` (it changes whenever another connection commits) for writers
-    that do not send one.  Idle, the agent sleeps in ``select``: no CPU between polls.  A
-    signal that breaks only costs reads: it then answers "changed".
-    """
-
-    #: How often a SQLite agent without its wake-up socket looks at data_version.
-    SQLITE_LOOK = 0.008
-    #: How often a SQLite agent with its socket looks, for writers that send nothing.
-    SQLITE_QUIET_LOOK = 0.25
-
-    def __init__(self, db: Database, cabinet_id: int):
-        self.pg = not db.is_sqlite
-        self.conn = db.engine.raw_connection()
-        self.driver = self.conn.driver_connection
-        self._seen = None
-        self._pending = False  # a notification consumed while waiting
-        self.listener = None
-        if self.pg:
-            self.driver.autocommit = True
-            self.driver.execute("LISTEN lock_commands")
-        else:
-            self._seen = self._version()
-            try:
-                self.listener = wakeup.Listener(db.url, cabinet_id)
-            except OSError as exc:  # another agent of this cabinet holds it: look instead
-                log.warning("no wake-up socket for this cabinet (%s): looking every %g s",
-                            exc, self.SQLITE_LOOK)
-
-    def _version(self):
-        return self.driver.execute("PRAGMA data_version").fetchone()[0]
-
-    def changed(self) -> bool:
-        try:
-            if self.pg:
-                heard = any(True for _ in self.driver.notifies(timeout=0))
-                heard, self._pending = heard or self._pending, False
-                return heard
-            woken = self.listener.drain() if self.listener else False
-            now = self._version()
-            changed, self._seen = now != self._seen, now
-            return changed or woken
-        except Exception:  # a broken signal only costs reads
-            return True
-
-    def wait(self, timeout: float, stop: threading.Event) -> None:
-        """Until the queue may have changed, ``timeout`` seconds pass, or ``stop`` is set."""
-        try:
-            if self.pg:
-                for _ in self.driver.notifies(timeout=timeout, stop_after=1):
-                    self._pending = True
-                return
-            look = self.SQLITE_QUIET_LOOK if self.listener else self.SQLITE_LOOK
-            deadline = time.monotonic() + timeout
-            while not stop.is_set():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return
-                if self.listener is not None:
-                    if self.listener.wait(min(look, left)):
-                        return  # left for changed() to drain
-                else:
-                    stop.wait(min(look, left))
-                if self._version() != self._seen:
-                    return
-        except Exception:
-            stop.wait(timeout)
-
-    def close(self) -> None:
-        for closing in (self.listener, self.conn):
-            try:
-                if closing is not None:
-                    closing.close()
-            except Exception:
-                pass
 
 
 def serve(db: Database, cabinet_names: list[str], **agent_kwargs) -> None:

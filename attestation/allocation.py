@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
-from . import audit, states, wakeup
+from . import audit, changes, states, wakeup
 from .errors import DomainError, NoFreeCell, check_text
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
@@ -73,8 +73,9 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
                  after={"cell_id": cell.id, "cell": cell.number, "purpose": purpose,
                         "reason": reason}, sitting_id=sitting_id)
     if session.get_bind().dialect.name == "postgresql":
-        # Wakes the cabinet's agent at commit (LISTEN lock_commands); polling still works.
-        session.execute(text("SELECT pg_notify('lock_commands', :c)"), {"c": str(cell.cabinet_id)})
+        # Wakes the cabinet's agent at commit (see attestation.changes); polling still works.
+        session.execute(text("SELECT pg_notify(:channel, :c)"),
+                        {"channel": changes.LOCK_COMMANDS, "c": str(cell.cabinet_id)})
     else:  # the same after the commit, by attestation.wakeup (see Database.write)
         session.info.setdefault(wakeup.SESSION_KEY, set()).add(cell.cabinet_id)
     return command

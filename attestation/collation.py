@@ -10,10 +10,13 @@ needs a C library build on the Pi, and this order is all the panel needs.
 
 from __future__ import annotations
 
+import functools
+
 ALPHABET = "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯ"
 _RANK = {letter: n for n, letter in enumerate(ALPHABET)}
 
 
+@functools.lru_cache(maxsize=65536)  # a live board sorts the same names on every change
 def sort_key(text: str) -> tuple:
     """A key that orders ``text`` alphabetically, ignoring case (then by case and code)."""
     upper = (text or "").upper()

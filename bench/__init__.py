@@ -3,8 +3,9 @@
 The check-in path as production runs it (every service its own process) is
 :mod:`bench.production` (``kioskctl bench production``).  Here: ``bench load`` (check-ins,
 then every device returned, in one process: it drives the whole day's flow), ``bench
-panel`` (the live board with many open), ``bench services`` (start-up and memory of each
-service, the panel included) and ``bench commit`` (the price of durable commits).
+services`` (start-up and memory of each
+service, the panel included) and ``bench commit`` (the price of durable commits);
+``bench panel``, the live board with many open, is :mod:`bench.live_board`.
 
 :func:`run_kiosk_bench` builds a throwaway venue in an *empty* database, runs the kiosk
 app under waitress, the cabinet agent and the board simulator on a pty in this process,
@@ -14,12 +15,9 @@ and drives K concurrent kiosks over HTTP; ``bench load`` starts from it.
 from __future__ import annotations
 
 import datetime as dt
-import http.cookiejar
 import json
-import multiprocessing
 import os
 import queue
-import re
 import socket
 import subprocess
 import sys
@@ -30,14 +28,13 @@ import urllib.parse
 import urllib.request
 
 from sqlalchemy import func, select
-from waitress import create_server, serve
+from waitress import create_server
 
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
-from web import create_app as create_panel
 
 from agent import CabinetAgent
-from attestation import accounts, admission, allocation, audit, checkin, iin, transitions, venues
+from attestation import accounts, admission, allocation, audit, checkin, iin, venues
 from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, RosterEntry, Venue
 from attestation.timeutil import local_today, utcnow
@@ -203,132 +200,6 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
         out("  first error: " + errors[0])
     if keep:
         result["_rig"] = rig
-    return result
-
-
-def _serve_panel(url: str, port: int, threads: int) -> None:
-    app = create_panel({"DATABASE_URL": url, "SECRET_KEY": "bench", "PANEL_INSECURE_COOKIES": True})
-    serve(app, host="127.0.0.1", port=port, threads=threads, connection_limit=1000,
-          _quiet=True)
-
-
-def run_panel_bench(url: str | None, candidates: int, boards: int, out=print) -> dict:
-    """Board render time with a large sitting, and the delay of a change to N open boards.
-
-    Each of ``boards`` clients holds the live-update stream open like a browser does, and
-    on ``change`` fetches the board JSON; the delay is from the check-in's commit to the
-    moment that client holds a board showing it.
-    """
-    tmp, url, database = _database(url)
-    with database.write() as s:
-        if s.execute(select(Venue)).first() is not None:
-            raise SystemExit("bench panel needs an empty database: it creates its own venue")
-        venue = venues.add_venue(s, "BENCH", "Бенчмарк", "Бенчмарк", "", ACTOR)
-        sitting = venues.add_sitting(s, venue, local_today(), dt.time(9), None, ACTOR, status="open")
-        cands = [Candidate(iin=iin.generate(dt.date(1960, 1, 1) + dt.timedelta(days=k * 7), "MF"[k % 2], k % 9000),
-                           last_name=f"Сынақов{k}", first_name="Әлихан", organization="ЦСО")
-                 for k in range(candidates)]
-        s.add_all(cands)
-        s.flush()
-        s.add_all([RosterEntry(sitting_id=sitting.id, candidate_id=c.id) for c in cands])
-        accounts.add_user(s, "bench", "secretary", "bench-password-1", "", ACTOR, venues=[venue])
-        sitting_id = sitting.id
-        target_ids = [c.id for c in cands[:5]]
-    with database.read() as s:
-        entries = s.execute(select(RosterEntry.id).where(RosterEntry.candidate_id.in_(target_ids))).scalars().all()
-
-    # The panel runs in its own process, as in production: the 50 simulated browsers here
-    # must not compete with it for this interpreter's lock.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = multiprocessing.get_context("spawn").Process(
-        target=_serve_panel, args=(url, port, boards + 16), daemon=True)
-    server.start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/panel/healthz", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(f"{base}/panel/login").read().decode()
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    opener.open(urllib.request.Request(f"{base}/panel/login", data=urllib.parse.urlencode(
-        {"username": "bench", "password": "bench-password-1", "csrf_token": csrf}).encode()))
-    board_url = f"{base}/panel/api/sittings/{sitting_id}/board"
-
-    def timed(fn, n):
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return sorted(times)
-    json_times = timed(lambda: opener.open(board_url).read(), 20)
-    page_times = timed(lambda: opener.open(f"{base}/panel/sittings/{sitting_id}").read(), 20)
-
-    results: dict[int, list[float]] = {}
-    ready = threading.Barrier(boards + 1)
-    committed: dict[int, float] = {}
-    lock = threading.Lock()
-
-    def client(k):
-        req = urllib.request.Request(f"{base}/panel/api/sittings/{sitting_id}/events")
-        stream = opener.open(req, timeout=120)
-        stream.readline()  # "retry: ..." line
-        ready.wait()
-        seen = set()
-        board = json.loads(opener.open(board_url).read())
-        states = {r["id"]: r["state"] for r in board["rows"]}
-        while len(seen) < len(entries):
-            line = stream.readline().decode()
-            if not line.startswith("event: change"):
-                continue
-            # What the page does: ask for the rows changed since the version it holds.
-            got = json.loads(opener.open(f"{board_url}?since={urllib.parse.quote(board['version'])}").read())
-            now = time.perf_counter()
-            for r in (got["rows"] if got["full"] else got["changed"]):
-                states[r["id"]] = r["state"]
-            board["version"] = got["version"]
-            for e in entries:
-                if e not in seen and states.get(e) == "checked_in":
-                    seen.add(e)
-                    with lock:
-                        results.setdefault(e, []).append(now - committed[e])
-        stream.close()
-
-    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(boards)]
-    [t.start() for t in threads]
-    ready.wait()
-    time.sleep(0.5)
-    for e in entries:
-        with database.write() as s:
-            transitions.apply(s, s.get(RosterEntry, e), "check_in", ACTOR)
-        committed[e] = time.perf_counter()
-        time.sleep(1.5)
-    [t.join(timeout=60) for t in threads]
-    server.terminate()
-    server.join(timeout=10)
-    database.dispose()
-    if tmp is not None:
-        tmp.cleanup()
-    delays = sorted(d for ds in results.values() for d in ds)
-
-    result = {"candidates": candidates, "boards": boards,
-              "json_p50_ms": _pct(json_times, .5), "json_p99_ms": _pct(json_times, .99),
-              "page_p50_ms": _pct(page_times, .5),
-              "delay_p50_ms": _pct(delays, .5), "delay_p99_ms": _pct(delays, .99),
-              "delay_max_ms": delays[-1] * 1000 if delays else float("nan"),
-              "deliveries": len(delays), "expected": boards * len(entries)}
-    out(f"{dbmod.make_engine(url).dialect.name}: sitting of {candidates} candidates, {boards} open boards")
-    out(f"  board JSON: p50 {result['json_p50_ms']:.0f} ms, p99 {result['json_p99_ms']:.0f} ms; "
-        f"board page: p50 {result['page_p50_ms']:.0f} ms")
-    out(f"  check-in -> shown on every board: p50 {result['delay_p50_ms']:.0f} ms, "
-        f"p99 {result['delay_p99_ms']:.0f} ms, max {result['delay_max_ms']:.0f} ms "
-        f"({result['deliveries']}/{result['expected']} deliveries)")
     return result
 
 

@@ -8,7 +8,7 @@ import click
 
 import bench as benchmarks
 from bench import camera as camera_bench
-from bench import production as production_bench
+from bench import live_board, production as production_bench
 
 from .base import Group, main
 
@@ -83,14 +83,17 @@ def bench_services(ctx):
 
 
 @bench.command("panel")
-@click.option("--candidates", type=int, default=2000, show_default=True)
-@click.option("--boards", type=int, default=50, show_default=True, help="Open live boards.")
+@click.option("--candidates", type=click.IntRange(1, 20000), default=300, show_default=True,
+              help="People in the sitting the boards show.")
+@click.option("--boards", type=click.IntRange(1, 1500), default=50, show_default=True,
+              help="Open live boards (one socket each).")
+@click.option("--changes", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Check-ins recorded while the boards are open.")
 @click.pass_context
-def bench_panel(ctx, candidates, boards):
-    """Board render time and the delay from a check-in to N open live boards."""
-    if not 1 <= candidates <= 20000 or not 1 <= boards <= 200:
-        raise click.BadParameter("1-20000 candidates, 1-200 boards")
-    benchmarks.run_panel_bench(ctx.obj.get("url"), candidates, boards, out=click.echo)
+def bench_panel(ctx, candidates, boards, changes):
+    """The panel as its own process with N live boards open: board render time, and the
+    delay from a check-in's commit to every board showing it."""
+    live_board.run(ctx.obj.get("url"), candidates, boards, changes, out=click.echo)
 
 
 @bench.command("commit")

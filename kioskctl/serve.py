@@ -68,16 +68,14 @@ def serve_kiosk(ctx, host, port, threads):
 @serve.command("panel")
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", type=int, default=8082, show_default=True)
-@click.option("--threads", type=int, default=48, show_default=True,
-              help="Worker threads; every open board holds one for its live-update stream.")
+@click.option("--threads", type=int, default=16, show_default=True,
+              help="Worker threads for requests; open boards' live streams need none.")
 @click.pass_context
 def serve_panel(ctx, host, port, threads):
-    """Run the commission's panel under waitress.  Set ATTESTATION_SECRET_KEY."""
-    from serving import waitress_server
+    """Run the commission's panel under uvicorn.  Set ATTESTATION_SECRET_KEY."""
+    from serving import asgi_server
     from web import create_app as create_panel
-    app = create_panel({"DATABASE_URL": ctx.obj.get("url")})
-    _stop_on_signals()
-    try:
-        waitress_server.run(app, host, port, threads, probe_path="/panel/healthz")
-    except KeyboardInterrupt:
-        pass
+    from web.live_server import create_asgi
+    app = create_asgi(create_panel({"DATABASE_URL": ctx.obj.get("url")}), workers=threads)
+    # uvicorn ends on SIGTERM and Ctrl-C by itself, giving open streams 2 s.
+    asgi_server.run(app, host, port, probe_path="/panel/healthz", on_shutdown=app.hub.close_all)

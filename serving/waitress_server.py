@@ -6,10 +6,6 @@ HTTP request on its own socket, so a wedged process is restarted by systemd.
 
 from __future__ import annotations
 
-import threading
-import urllib.error
-import urllib.request
-
 from waitress import create_server
 
 from . import sdnotify
@@ -20,24 +16,8 @@ def run(app, host: str, port: int, threads: int = 8, probe_path: str = "/healthz
     max_body = app.config.get("MAX_CONTENT_LENGTH") or 1024 * 1024
     server = create_server(app, host=host, port=port, threads=threads, ident="attestation",
                            connection_limit=max(100, threads * 8), max_request_body_size=max_body)
-    interval = sdnotify.watchdog_interval()
-    if interval:
-        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{server.effective_port}{probe_path}"
-        threading.Thread(target=_watchdog, args=(url, interval), daemon=True).start()
-    sdnotify.notify("READY=1")
+    sdnotify.ready(host, server.effective_port, probe_path)
     try:
         server.run()
     finally:
         server.close()
-
-
-def _watchdog(url: str, interval: float) -> None:
-    stop = threading.Event()
-    while not stop.wait(interval):
-        try:
-            urllib.request.urlopen(url, timeout=interval).close()
-        except urllib.error.HTTPError:
-            pass  # an answer, even 503 "cabinet unreachable", means the server is alive
-        except OSError:
-            continue  # no answer: no ping, and systemd restarts us
-        sdnotify.notify("WATCHDOG=1")

@@ -38,6 +38,34 @@ class ServerThread:
         self.server.shutdown()
 
 
+class PanelServer:
+    """The panel as production serves it (uvicorn, live streams on the event loop) on
+    127.0.0.1 in a thread: ``.url``, ``.app`` (its hub and feed), ``.stop()``."""
+
+    def __init__(self, flask_app, **asgi_kwargs):
+        import socket
+        import time
+        from serving import asgi_server
+        from web.live_server import create_asgi
+        self.app = create_asgi(flask_app, **asgi_kwargs)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = asgi_server.server(self.app, "127.0.0.1", 0, graceful=0.5,
+                                         on_shutdown=self.app.hub.close_all)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.app.feed.stop.set()
+        self.sock.close()
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 

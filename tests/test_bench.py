@@ -35,11 +35,14 @@ def test_locker_bench_command():
     assert p50 >= 500  # the whole transaction: a real board answers after its pulse
 
 
-def test_panel_bench_small_run(sqlite_url):
-    from bench import run_panel_bench
+def test_live_board_bench_small_run(db_url):
+    from bench import live_board
     lines = []
-    result = run_panel_bench(sqlite_url, candidates=30, boards=3, out=lines.append)
-    assert result["deliveries"] == result["expected"] == 15
+    result = live_board.run(db_url, candidates=30, boards=20, changes=3, gap=0.1, out=lines.append)
+    assert result["deliveries"] == result["expected"] == 60
+    # every change reached every board in the stream itself: no board fetched anything
+    assert result["diffs"] == 60 and result["fetches_during"] == 0
+    assert result["threads"] < 20  # the panel holds 20 streams without a thread each
     assert "shown on every board" in "\n".join(lines)
 
 

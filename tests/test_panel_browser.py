@@ -11,7 +11,7 @@ from agent import CabinetAgent
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import ServerThread, launch, shot
+from browser import PanelServer, ServerThread, launch, shot
 from kiosk_site import build_site
 from panel_site import PASSWORD, add_users, panel_app
 
@@ -28,7 +28,7 @@ def rig(playwright, sqlite_url):
     add_users(db)
     kiosk = kiosk_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0]})
     panel = panel_app(sqlite_url)
-    ks, ps = ServerThread(kiosk), ServerThread(panel)
+    ks, ps = ServerThread(kiosk), PanelServer(panel)
     stop = threading.Event()
     agent = CabinetAgent(db, "cab-1", poll_interval=0.05)
     t = threading.Thread(target=agent.run, args=(stop,), daemon=True)
@@ -84,6 +84,8 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     elapsed = time.monotonic() - t0
     assert panel.inner_text('.count[data-state="checked_in"] b') == "1"
     assert panel.get_attribute("body", "data-version") != version
+    # the changed rows came in the stream itself: no fetch per board per change
+    panel.wait_for_selector("body[data-pushed]")
     row = panel.locator('tr[data-state="checked_in"]')
     row = panel.locator(f'tr[data-entry="{row.get_attribute("data-entry")}"]')  # this one, whatever comes
     assert "Казахский" in row.inner_text() and "№1" in row.inner_text()

@@ -21,7 +21,6 @@ from webcore import errors, i18n
 from . import (acts, actions, admin, archive, attestation_file, audit_view, auth, board, cabinets,
                commission, corrections, meta, protocol, roster)
 from .board_data import BoardCache
-from .live import VersionWatcher
 
 TRANSLATIONS = pathlib.Path(__file__).with_name("translations")
 
@@ -59,8 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["PANEL_IDLE_MINUTES"]))
     app.url_map.converters["int"] = _DatabaseId
 
-    db = webapp.init_database(app)
-    app.extensions["board_watcher"] = VersionWatcher(db)
+    webapp.init_database(app)
     app.extensions["board_cache"] = BoardCache()
     i18n.init_app(app, TRANSLATIONS, lambda: session.get("lang"))
 

@@ -72,7 +72,7 @@ def board_json(sitting_id):
 def events(sitting_id):
     with db().read() as s:
         load(s, Sitting, sitting_id)
-    return live.stream_response(current_app.extensions["board_watcher"])
+    return live.stream_response(live.SITTING, sitting_id)
 
 
 @bp.post("/sittings/<int:sitting_id>/status")

@@ -56,12 +56,20 @@ def return_status(cmd: LockCommand | None, assignment: Assignment, cell: Cell) -
     return RETURN_STATUS[cabinet_state.unlock_phase(cmd, cell)]
 
 
+_ENTRY_COLUMNS = (RosterEntry.id, RosterEntry.state, RosterEntry.language, RosterEntry.identified_by,
+                  RosterEntry.identity_to_check, RosterEntry.identity_checked_at,
+                  *(getattr(RosterEntry, k) for k in TIMES))
+_PERSON_COLUMNS = (Candidate.last_name, Candidate.first_name, Candidate.middle_name, Candidate.iin,
+                   Candidate.organization)
+
+
 def board(s, sitting_id: int) -> dict:
     current = version(s)  # first, so the rows are at least as new as the version they carry
     sitting = s.get(Sitting, sitting_id)
-    rows = s.execute(select(RosterEntry, Candidate).join(Candidate)
+    # Plain rows, not ORM objects: a board is built on every change it shows.
+    rows = s.execute(select(*_ENTRY_COLUMNS, *_PERSON_COLUMNS).join(Candidate)
                      .where(RosterEntry.sitting_id == sitting_id)).all()
-    rows.sort(key=lambda row: name_key(row[1]))  # the alphabet, not code points (Ә after А)
+    rows.sort(key=name_key)  # the alphabet, not code points (Ә after А)
     assignments = {}
     for a, cell, cab in s.execute(select(Assignment, Cell, Cabinet).join(Cell, Assignment.cell_id == Cell.id)
                                   .join(Cabinet).join(RosterEntry)
@@ -81,14 +89,14 @@ def board(s, sitting_id: int) -> dict:
         acts.setdefault(act.roster_entry_id, []).append(act)
     absences = corrections.standing_by_entry(s, Absence, sitting_id)
     decisions = corrections.standing_by_entry(s, Decision, sitting_id)
-    corrected = corrections.of_entries(s, [entry.id for entry, _ in rows])
+    corrected = corrections.of_entries(s, [entry.id for entry in rows])
     counts = {state: 0 for state in states.STATES}
     out = []
-    for entry, person in rows:
+    for entry in rows:
         counts[entry.state] += 1
         row = {
-            "id": entry.id, "name": person.full_name, "iin": iin_mod.mask(person.iin),
-            "organization": person.organization, "state": entry.state,
+            "id": entry.id, "name": Candidate.full_name.fget(entry), "iin": iin_mod.mask(entry.iin),
+            "organization": entry.organization, "state": entry.state,
             "language": entry.language, "identified_by": entry.identified_by,
             "identity_to_check": bool(entry.identity_to_check) and entry.identity_checked_at is None,
             "times": {k: _hhmm(getattr(entry, k)) for k in TIMES},
@@ -164,18 +172,28 @@ class BoardCache:
         """The whole board, or only what changed since the version the client holds."""
         now = self.current(db, sitting_id)
         old = self._cached(sitting_id, since) if since else None
-        if old is None or len(old["rows"]) != len(now["rows"]) or any(
-                a["id"] != b["id"] for a, b in zip(old["rows"], now["rows"])):
+        if old is None or not same_rows(old, now):
             return dict(now, full=True)
         key = (sitting_id, since, now["version"])
         with self._lock:
             diff = self._diffs.get(key)
         if diff is None:  # every open board holds the same version: compute the diff once
-            changed = [new for new, before in zip(now["rows"], old["rows"]) if new != before]
-            diff = {"full": False, "version": now["version"], "counts": now["counts"],
-                    "total": now["total"], "sitting": now["sitting"], "changed": changed}
+            diff = board_diff(old, now)
             with self._lock:
                 self._diffs[key] = diff
                 while len(self._diffs) > self.keep * 4:
                     self._diffs.pop(next(iter(self._diffs)))
         return diff
+
+
+def same_rows(old: dict, new: dict) -> bool:
+    """Whether both boards list the same people in the same order (a diff can say the rest)."""
+    return len(old["rows"]) == len(new["rows"]) and all(
+        a["id"] == b["id"] for a, b in zip(old["rows"], new["rows"]))
+
+
+def board_diff(old: dict, new: dict) -> dict:
+    """What a client holding ``old`` needs to show ``new`` (both list the same rows)."""
+    return {"full": False, "from": old["version"], "version": new["version"],
+            "counts": new["counts"], "total": new["total"], "sitting": new["sitting"],
+            "changed": [row for row, before in zip(new["rows"], old["rows"]) if row != before]}

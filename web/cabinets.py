@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, render_template, url_for
+from flask import Blueprint, g, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -58,10 +58,10 @@ def cabinet(cabinet_id):
 @bp.get("/api/cabinets/<int:cabinet_id>/events")
 @requires("cabinet.view")
 def cabinet_events(cabinet_id):
-    """The board's change stream, for the cabinet view: it refetches itself on a change."""
+    """The cabinet view's change stream: it refetches itself on a change."""
     with db().read() as s:
         load(s, Cabinet, cabinet_id)
-    return live.stream_response(current_app.extensions["board_watcher"])
+    return live.stream_response(live.CABINET, cabinet_id)
 
 
 def _cell_action(cell_id, fn, message):

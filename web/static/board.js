@@ -118,21 +118,33 @@
       const res = await fetch(cfg.urls.board + since, {headers: {"Accept": "application/json"}, credentials: "same-origin"});
       if (res.status === 401) { location.reload(); return; }
       const got = await res.json();
-      if (got.full || !data) data = got;
-      else {  // only the rows that changed since the version we hold
-        const byId = new Map(got.changed.map(r => [r.id, r]));
-        data = Object.assign({}, data, {version: got.version, counts: got.counts, total: got.total,
-                                        rows: data.rows.map(r => byId.get(r.id) || r)});
-      }
-      render();
+      if (got.full || !data) { data = got; render(); } else apply(got);
     } catch (e) { /* the next event or reconnect retries */ }
   }
   function soon() { if (!pending) pending = setTimeout(refresh, 50); }
+
+  // Only the rows that changed since the version we hold.
+  function apply(diff) {
+    const byId = new Map(diff.changed.map(r => [r.id, r]));
+    data = Object.assign({}, data, {version: diff.version, counts: diff.counts, total: diff.total,
+                                    sitting: diff.sitting, rows: data.rows.map(r => byId.get(r.id) || r)});
+    render();
+  }
+
+  // The server pushes the changed rows; a board holding another version fetches instead.
+  function pushed(event) {
+    const diff = JSON.parse(event.data);
+    if (data && !pending && diff.from === data.version) {
+      apply(diff);
+      document.body.dataset.pushed = String(Number(document.body.dataset.pushed || 0) + 1);
+    } else soon();
+  }
 
   function connect() {
     const es = new EventSource(cfg.urls.events);
     const dot = document.getElementById("live-dot"), text = document.getElementById("live-text");
     es.addEventListener("change", soon);
+    es.addEventListener("board", pushed);
     es.onopen = () => { dot.className = "dot on"; text.textContent = cfg.labels.live; soon(); };
     es.onerror = () => { dot.className = "dot off"; text.textContent = cfg.labels.offline; };
   }
