@@ -29,6 +29,7 @@ import urllib.request
 from kiosk import create_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 from web import create_app as create_panel
+from web.live_server import create_asgi
 
 from agent import CabinetAgent
 from attestation import accounts, audit, audit_anchor, commission, iin, mrz, venues
@@ -38,7 +39,7 @@ from attestation.timeutil import local_today
 from attestation.vocabulary import Role
 from fake_services import phone_screen
 from fake_services.digital_id import FakeDigitalDocuments
-from serving import waitress_server
+from serving import asgi_server, waitress_server
 
 DEMO_DIR = pathlib.Path("var/demo")
 KIOSK_PORT = int(os.environ.get("DEMO_KIOSK_PORT", "8081"))
@@ -181,8 +182,9 @@ def main() -> None:
                      name="kiosk").start()
     panel = create_panel({"DATABASE_URL": url, "SECRET_KEY": os.urandom(32).hex(),
                           "PANEL_INSECURE_COOKIES": True})  # plain HTTP on loopback, demo only
-    threading.Thread(target=waitress_server.run, args=(panel, "127.0.0.1", PANEL_PORT, 32), daemon=True,
-                     name="panel").start()
+    live_panel = create_asgi(panel)  # as `kioskctl serve panel` runs it: live boards on uvicorn
+    threading.Thread(target=asgi_server.run, args=(live_panel, "127.0.0.1", PANEL_PORT), daemon=True,
+                     kwargs={"on_shutdown": live_panel.hub.close_all}, name="panel").start()
     _wait_ready(agent, [f"http://127.0.0.1:{KIOSK_PORT}/healthz",
                         f"http://127.0.0.1:{PANEL_PORT}/panel/healthz"])
 
