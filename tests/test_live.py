@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from attestation import accounts, allocation, changes, transitions, venues
-from attestation.models import Cell, DoorEvent, RosterEntry
+from attestation.models import Cell, DoorEvent, RosterEntry, Sitting
 from browser import PanelServer
 from factories import ACTOR, setup_venue
 from panel_site import PASSWORD, add_users, csrf_of, panel_app
-from web import live
+from web import board_data, live
 
 
 @pytest.fixture
@@ -39,27 +39,53 @@ def _mark(db):
 
 def _touched(db, since):
     with db.read() as s:
-        return live.touched_sittings(s, since, live.mark(s))
+        return live.touched(s, since, live.mark(s))
 
 
-def test_the_feed_knows_which_sittings_a_change_touches(db, site):
+def test_the_feed_knows_whose_rows_a_change_touches(db, site):
+    sitting, first = site["sitting"], site["entries"][0]
     before = _mark(db)
     with db.write() as s:
-        transitions.apply(s, s.get(RosterEntry, site["entries"][0]), "check_in", ACTOR)
-    assert _touched(db, before) == {site["sitting"]}
-    # the agent's records name a cell: they reach the sitting that holds it
+        transitions.apply(s, s.get(RosterEntry, first), "check_in", ACTOR)
+    assert _touched(db, before) == {sitting: {first}}
+    # the agent's records name a cell: they reach the person who holds it
     cell_id = site["cells"][0]
     with db.write() as s:
-        allocation.assign(s, s.get(RosterEntry, site["entries"][0]), s.get(Cell, cell_id), ACTOR)
+        allocation.assign(s, s.get(RosterEntry, first), s.get(Cell, cell_id), ACTOR)
     before = _mark(db)
     with db.write() as s:
         s.add(DoorEvent(cell_id=cell_id, kind="opened"))
-    assert _touched(db, before) == {site["sitting"]}
+    assert _touched(db, before) == {sitting: {first}}
+    # the sitting itself (its status): the whole board
+    before = _mark(db)
+    with db.write() as s:
+        venues.set_sitting_status(s, s.get(Sitting, sitting), "closed", ACTOR)
+    assert _touched(db, before) == {sitting: live.WHOLE}
     # a change no sitting owns (a new user) may show anywhere
     before = _mark(db)
     with db.write() as s:
         accounts.add_user(s, "someone", "member", PASSWORD, "", ACTOR, all_venues=True)
     assert _touched(db, before) is None
+
+
+def test_a_board_patched_for_the_people_touched_is_the_board_read_whole(db, site):
+    sitting, (first, second, *_) = site["sitting"], site["entries"]
+    with db.read() as s:
+        shown = board_data.board(s, sitting)
+    steps = [lambda s: transitions.apply(s, s.get(RosterEntry, first), "check_in", ACTOR),
+             lambda s: allocation.assign(s, s.get(RosterEntry, first), s.get(Cell, site["cells"][1]), ACTOR),
+             lambda s: s.add(DoorEvent(cell_id=site["cells"][1], kind="opened")),
+             lambda s: transitions.apply(s, s.get(RosterEntry, second), "check_in", ACTOR),
+             lambda s: transitions.apply(s, s.get(RosterEntry, first), "admit", ACTOR)]
+    for step in steps:
+        before = _mark(db)
+        with db.write() as s:
+            step(s)
+        with db.read() as s:
+            rows = live.touched(s, before, live.mark(s))[sitting]
+            shown = board_data.patched(s, shown, rows)
+            whole = board_data.board(s, sitting)
+        assert shown == whole
 
 
 def _session(url: str, user: str) -> urllib.request.OpenerDirector:

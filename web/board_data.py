@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from attestation import cabinet_state, corrections, states
 from attestation.collation import name_key
@@ -65,15 +65,44 @@ _PERSON_COLUMNS = (Candidate.last_name, Candidate.first_name, Candidate.middle_n
 
 def board(s, sitting_id: int) -> dict:
     current = version(s)  # first, so the rows are at least as new as the version they carry
+    return _board(s, sitting_id, _rows(s, sitting_id), current)
+
+
+def patched(s, old: dict, entry_ids) -> dict:
+    """``old`` with the rows of ``entry_ids`` read again: what a change to a few people
+    costs on a board of thousands.  The whole board is read instead when one of them is
+    new to it or was renamed (the order may change)."""
+    current = version(s)
+    sitting_id = old["sitting"]["id"]
+    before = {row["id"]: row for row in old["rows"]}
+    fresh = {row["id"]: row for row in _rows(s, sitting_id, set(entry_ids))}
+    if any(i not in before or row["name"] != before[i]["name"] for i, row in fresh.items()):
+        return _board(s, sitting_id, _rows(s, sitting_id), current)
+    return _board(s, sitting_id, [fresh.get(row["id"], row) for row in old["rows"]], current)
+
+
+def _board(s, sitting_id: int, rows: list[dict], current: str) -> dict:
     sitting = s.get(Sitting, sitting_id)
+    counts = {state: 0 for state in states.STATES}
+    for row in rows:
+        counts[row["state"]] += 1
+    return {"sitting": {"id": sitting.id, "date": sitting.date.isoformat(),
+                        "start": sitting.start_time.strftime("%H:%M"), "status": sitting.status,
+                        "venue": sitting.venue.code},
+            "counts": counts, "total": len(rows), "rows": rows, "version": current}
+
+
+def _rows(s, sitting_id: int, only: set[int] | None = None) -> list[dict]:
+    """The board's rows in alphabetical order: everyone of the sitting, or ``only`` these."""
+    among = RosterEntry.sitting_id == sitting_id
+    if only is not None:
+        among = and_(among, RosterEntry.id.in_(only))
     # Plain rows, not ORM objects: a board is built on every change it shows.
-    rows = s.execute(select(*_ENTRY_COLUMNS, *_PERSON_COLUMNS).join(Candidate)
-                     .where(RosterEntry.sitting_id == sitting_id)).all()
-    rows.sort(key=name_key)  # the alphabet, not code points (Ә after А)
+    entries = s.execute(select(*_ENTRY_COLUMNS, *_PERSON_COLUMNS).join(Candidate).where(among)).all()
+    entries.sort(key=name_key)  # the alphabet, not code points (Ә after А)
     assignments = {}
     for a, cell, cab in s.execute(select(Assignment, Cell, Cabinet).join(Cell, Assignment.cell_id == Cell.id)
-                                  .join(Cabinet).join(RosterEntry)
-                                  .where(RosterEntry.sitting_id == sitting_id)
+                                  .join(Cabinet).join(RosterEntry).where(among)
                                   .order_by(Assignment.id)).all():
         assignments[a.roster_entry_id] = (a, cell, cab)  # the latest per entry wins
     returns = {}
@@ -84,16 +113,14 @@ def board(s, sitting_id: int) -> dict:
                              .order_by(LockCommand.id)).scalars():
             returns[cmd.assignment_id] = cmd
     acts = {}
-    for act in s.execute(select(ViolationAct).join(RosterEntry)
-                         .where(RosterEntry.sitting_id == sitting_id).order_by(ViolationAct.id)).scalars():
+    for act in s.execute(select(ViolationAct).join(RosterEntry).where(among)
+                         .order_by(ViolationAct.id)).scalars():
         acts.setdefault(act.roster_entry_id, []).append(act)
     absences = corrections.standing_by_entry(s, Absence, sitting_id)
     decisions = corrections.standing_by_entry(s, Decision, sitting_id)
-    corrected = corrections.of_entries(s, [entry.id for entry in rows])
-    counts = {state: 0 for state in states.STATES}
+    corrected = corrections.of_entries(s, [entry.id for entry in entries])
     out = []
-    for entry in rows:
-        counts[entry.state] += 1
+    for entry in entries:
         row = {
             "id": entry.id, "name": Candidate.full_name.fget(entry), "iin": iin_mod.mask(entry.iin),
             "organization": entry.organization, "state": entry.state,
@@ -118,10 +145,7 @@ def board(s, sitting_id: int) -> dict:
             d = decisions[entry.id]
             row["decision"] = {"outcome": d.outcome_code, "category": d.category_code}
         out.append(row)
-    return {"sitting": {"id": sitting.id, "date": sitting.date.isoformat(),
-                        "start": sitting.start_time.strftime("%H:%M"), "status": sitting.status,
-                        "venue": sitting.venue.code},
-            "counts": counts, "total": len(out), "rows": out, "version": current}
+    return out
 
 
 class BoardCache:
@@ -167,6 +191,14 @@ class BoardCache:
                 if found["version"] != ver:
                     self._remember(sitting_id, dict(found, version=ver))
         return found
+
+    def patch(self, db, old: dict, entry_ids) -> dict:
+        """``old`` brought up to date for a change to these people (:func:`patched`),
+        kept for the clients that fetch the board at its version."""
+        with db.read() as s:
+            new = patched(s, old, entry_ids)
+        self._remember(new["sitting"]["id"], new)
+        return new
 
     def answer(self, db, sitting_id: int, since: str | None) -> dict:
         """The whole board, or only what changed since the version the client holds."""

@@ -8,11 +8,11 @@ socket and a queue, never a worker thread.
 
 One :class:`ChangeFeed` thread per panel process learns that something was recorded
 without polling each board (PostgreSQL: ``LISTEN records_changed``; SQLite: ``PRAGMA
-data_version``, see :mod:`attestation.changes`), finds the sittings it touched, builds
-each touched board once and sends every open board of that sitting the rows that
-changed (``event: board``).  A client that holds another version than the diff's
-``from`` fetches the board itself; ``event: change`` asks every client to fetch (a
-person added to the sitting, the cabinet view).
+data_version``, see :mod:`attestation.changes`), finds the people and sittings it
+touched, reads again only those people's rows, and sends every open board of that
+sitting the rows that changed (``event: board``).  A client that holds another version
+than the diff's ``from`` fetches the board itself; ``event: change`` asks every client
+to fetch (a person added to the sitting, the cabinet view).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from flask import Response
 from sqlalchemy import func, select
 
 from attestation import changes
-from attestation.models import Assignment, AuditEntry, DoorEvent, LockCommand, RosterEntry
+from attestation.models import (Absence, Assignment, AuditEntry, Decision, DoorEvent, LockCommand, RosterEntry,
+                                ViolationAct)
 
 from .board_data import board_diff, same_rows
 
@@ -72,24 +73,40 @@ def mark(s) -> tuple[int, int]:
             s.execute(select(func.max(DoorEvent.id))).scalar() or 0)
 
 
-def touched_sittings(s, since: tuple[int, int], now: tuple[int, int]) -> set[int] | None:
-    """The sittings whose board the records between two marks may change (None: any).
+#: Audit subjects that belong to one roster entry, by the table that says whose.
+_OF_ENTRY = {"absence": Absence, "decision": Decision, "violation_act": ViolationAct,
+             "assignment": Assignment}
+#: The whole sitting's board: touched[sitting] is WHOLE when more than rows may change.
+WHOLE = None
 
-    Most audit entries name their sitting; the agent's name a cell or an unlock, and a
-    door event names a cell: those reach the sittings that ever held that cell.  An
-    entry that names neither (a user, a cabinet) may show on any board."""
-    sittings: set[int] = set()
+
+def touched(s, since: tuple[int, int], now: tuple[int, int]) -> dict[int, set[int] | None] | None:
+    """Which boards the records between two marks may change, and which of their rows:
+    ``{sitting id: {roster entry ids}}``, a sitting mapped to :data:`WHOLE` when its
+    header or its list may change (a roster import, a status), or None for every board
+    (a change that names no sitting, a user say).
+
+    Most audit entries name a person's row or something of theirs (an absence, a
+    decision, an act, a cell assignment); the agent's name a cell or an unlock, and a door
+    event names a cell: those reach whoever ever held that cell."""
+    entries: set[int] = set()
+    whole: set[int] = set()
     cells: set[int] = set()
     commands: set[int] = set()
+    owned: dict[str, set[int]] = {}
     for sitting_id, kind, subject in s.execute(
             select(AuditEntry.sitting_id, AuditEntry.subject_type, AuditEntry.subject_id)
             .where(AuditEntry.id > since[0], AuditEntry.id <= now[0])):
-        if sitting_id is not None:
-            sittings.add(sitting_id)
+        if kind == "roster_entry":
+            entries.add(int(subject))
+        elif kind in _OF_ENTRY:
+            owned.setdefault(kind, set()).add(int(subject))
         elif kind == "cell":
             cells.add(int(subject))
         elif kind == "lock_command":
             commands.add(int(subject))
+        elif sitting_id is not None:
+            whole.add(sitting_id)
         else:
             return None
     cells.update(s.execute(select(DoorEvent.cell_id).where(DoorEvent.id > since[1],
@@ -97,9 +114,18 @@ def touched_sittings(s, since: tuple[int, int], now: tuple[int, int]) -> set[int
     if commands:
         cells.update(s.execute(select(LockCommand.cell_id).where(LockCommand.id.in_(commands))).scalars())
     if cells:
-        sittings.update(s.execute(select(RosterEntry.sitting_id).distinct().join(Assignment)
-                                  .where(Assignment.cell_id.in_(cells))).scalars())
-    return sittings
+        owned.setdefault("assignment", set()).update(
+            s.execute(select(Assignment.id).where(Assignment.cell_id.in_(cells))).scalars())
+    for kind, ids in owned.items():
+        model = _OF_ENTRY[kind]
+        entries.update(s.execute(select(model.roster_entry_id).where(model.id.in_(ids))).scalars())
+    out: dict[int, set[int] | None] = {}
+    if entries:
+        for entry_id, sitting_id in s.execute(select(RosterEntry.id, RosterEntry.sitting_id)
+                                              .where(RosterEntry.id.in_(entries))):
+            out.setdefault(sitting_id, set()).add(entry_id)
+    out.update(dict.fromkeys(whole, WHOLE))
+    return out
 
 
 class ChangeFeed:
@@ -120,6 +146,8 @@ class ChangeFeed:
         self._lock = threading.Lock()
         #: The board each sitting's open streams were last brought to.
         self._shown: dict[int, dict] = {}
+        #: The records' mark the last step sent everything up to.
+        self._seen: tuple[int, int] | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -130,14 +158,14 @@ class ChangeFeed:
     def _run(self) -> None:
         signal = changes.Signal(self.db, changes.RECORDS)
         with self.db.read() as s:
-            seen = mark(s)
+            self._seen = mark(s)
         try:
             while not self.stop.is_set():
                 self._forget_closed()
                 signal.wait(self.fallback, self.stop)
                 signal.changed()  # consumed: the marks below say whether anything is new
                 try:
-                    seen = self.step(seen)
+                    self.step()
                 except Exception:  # the database may be briefly away; keep watching
                     log.exception("live feed")
                     self.stop.wait(self.fallback)
@@ -145,16 +173,24 @@ class ChangeFeed:
             signal.close()
 
     def watch(self, name: str) -> None:
-        """Called (from a worker thread) before a stream of ``name`` opens: its first
-        change can then be sent as a diff from the board as it is now."""
+        """Called (from a worker thread) before a stream of ``name`` opens, so that its
+        first change is sent as a diff from the board as it is now."""
         kind, ident = parse_topic(name)
-        if kind == SITTING:
+        if kind != SITTING:
+            return
+        while True:
             with self._lock:
-                known = ident in self._shown
-            if not known:
-                board = self.cache.current(self.db, ident)
-                with self._lock:
+                if ident in self._shown:
+                    return
+            with self.db.read() as s:
+                at = mark(s)  # first: the board read after it is at least this new
+            board = self.cache.current(self.db, ident)
+            with self._lock:
+                # A board older than what the feed has sent would never get the changes
+                # in between: read it again.
+                if self._seen is None or (at[0] >= self._seen[0] and at[1] >= self._seen[1]):
                     self._shown.setdefault(ident, board)
+                    return
 
     def _forget_closed(self) -> None:
         open_sittings = {ident for kind, ident in map(parse_topic, self.topics()) if kind == SITTING}
@@ -162,25 +198,29 @@ class ChangeFeed:
             for gone in set(self._shown) - open_sittings:
                 del self._shown[gone]
 
-    def step(self, seen: tuple[int, int]) -> tuple[int, int]:
-        """Send what was recorded since ``seen``; returns the new mark."""
+    def step(self) -> None:
+        """Send what was recorded since the last step."""
         with self.db.read() as s:
             now = mark(s)
-            if now == seen:
-                return seen
-            touched = touched_sittings(s, seen, now)
+            if now == self._seen:
+                return
+            changed = touched(s, self._seen, now)
         for name in self.topics():
             kind, ident = parse_topic(name)
             if kind == CABINET:
                 self.publish(name, CHANGE)
-            elif touched is None or ident in touched:
-                self._send_board(name, ident)
-        return now
+            elif changed is None or ident in changed:
+                self._send_board(name, ident, None if changed is None else changed[ident])
+        with self._lock:
+            self._seen = now
 
-    def _send_board(self, name: str, sitting_id: int) -> None:
-        new = self.cache.current(self.db, sitting_id)
+    def _send_board(self, name: str, sitting_id: int, rows: set[int] | None) -> None:
         with self._lock:
             old = self._shown.get(sitting_id)
+        if old is not None and rows is not WHOLE:
+            new = self.cache.patch(self.db, old, rows)
+        else:
+            new = self.cache.current(self.db, sitting_id)
         if old is not None and same_rows(old, new):
             diff = board_diff(old, new)
             if not diff["changed"] and diff["counts"] == old["counts"] and diff["sitting"] == old["sitting"]:
