@@ -8,7 +8,7 @@ import click
 
 import bench as benchmarks
 from bench import camera as camera_bench
-from bench import live_board, production as production_bench
+from bench import api_calls, live_board, production as production_bench
 
 from .base import Group, main
 
@@ -94,6 +94,15 @@ def bench_panel(ctx, candidates, boards, changes):
     """The panel as its own process with N live boards open: board render time, and the
     delay from a check-in's commit to every board showing it."""
     live_board.run(ctx.obj.get("url"), candidates, boards, changes, out=click.echo)
+
+
+@bench.command("api")
+@click.option("--checkins", type=click.IntRange(1, 5000), default=200, show_default=True)
+@click.pass_context
+def bench_api(ctx, checkins):
+    """Each kiosk API call of a check-in timed in one process (no HTTP, no agent), with the
+    SQL statements, write transactions and CPU time of a check-in."""
+    api_calls.run(ctx.obj.get("url"), checkins, out=click.echo)
 
 
 @bench.command("commit")

@@ -7,7 +7,6 @@ HTTP request on its own socket.  On SIGTERM open streams get ``graceful`` second
 
 from __future__ import annotations
 
-
 import uvicorn
 
 from . import sdnotify
@@ -25,7 +24,7 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets=sockets)
         if self.started:
-            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            port = self.servers[0].sockets[0].getsockname()[1]  # the real one when asked for 0
             sdnotify.ready(self.config.host, port, self.probe_path)
 
 

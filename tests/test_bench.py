@@ -46,6 +46,14 @@ def test_live_board_bench_small_run(db_url):
     assert "shown on every board" in "\n".join(lines)
 
 
+def test_api_bench_counts_the_writes_of_a_check_in(db_url):
+    from bench import api_calls
+    result = api_calls.run(db_url, 5, out=lambda *_: None)
+    # the acknowledgements ride with the check-in: identify and check-in are the only writes
+    assert result["write_transactions"] == 2.0
+    assert result["statements"] > 0 and result["checkin_p50_ms"] > 0
+
+
 def test_load_bench_counts_no_double_assignment(db_url):
     from bench import run_load_bench
     result = run_load_bench(db_url, checkins=10, kiosks=2, out=lambda *_: None)
