@@ -200,6 +200,7 @@ def pg_server():
     ctl("resume", check=False)  # whatever happened, leave the server running
 
 
+@pytest.mark.serial
 def test_postgres_restart_under_load(pg_server, pg_url):
     from attestation.db import Database
     db, db_url = Database(pg_url), pg_url

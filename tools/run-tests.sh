@@ -11,4 +11,9 @@ export REQUIRE_POSTGRES=1
 # The fault tests stop and start this server: they need its directory and port.
 export PG_TEST_DIR=$pgdir PG_TEST_PORT=$port
 echo "PostgreSQL test server: $DATABASE_URL_PG"
-.venv/bin/python -m pytest "$@"
+# Most tests wait (a board's pace, a browser, a server): two at a time use this machine's
+# two cores.  The tests that stop the shared PostgreSQL server run alone afterwards.
+status=0
+.venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" -m "not serial" "$@" || status=$?
+.venv/bin/python -m pytest -m serial "$@" || { rc=$?; [ "$rc" -eq 5 ] || status=$rc; }
+exit "$status"
