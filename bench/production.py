@@ -147,11 +147,13 @@ class FrameLog:
         while not self.path.exists():
             time.sleep(0.005)
         with open(self.path) as f:
+            pending = ""
             while not self._stop.is_set():
-                line = f.readline()
-                if not line:
+                pending += f.readline()
+                if not pending.endswith("\n"):  # nothing yet, or a line still being written
                     time.sleep(0.001)
                     continue
+                line, pending = pending, ""
                 at, kind, frame = line.split()
                 if kind == "U":
                     raw = bytes.fromhex(frame)
@@ -255,7 +257,9 @@ def _where(number: int) -> tuple[int, int]:
 
 
 def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", idle: float = 10.0,
-        out=print) -> dict:
+        out=print, pace: float | None = None) -> dict:
+    """``pace``: each kiosk starts a person every ``pace`` seconds (an offered load, as at a
+    venue) instead of the next one as soon as the check-in answers (the most it can do)."""
     per_kiosk = -(-checkins // kiosks)
     boards = -(-per_kiosk // LOCKS_PER_BOARD)
     with fresh_database(url) as (db_url, tmp):
@@ -271,8 +275,8 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
         logs = [FrameLog(frames) for _, frames in cabinets]
         services = apps + agents
         try:
-            result = _load(kiosks, ports, tokens, people, logs, services, database, out)
-            result.update(database=database.engine.dialect.name, timing=timing, boards=boards)
+            result = _load(kiosks, ports, tokens, people, logs, services, database, out, pace)
+            result.update(database=database.engine.dialect.name, timing=timing, boards=boards, pace=pace)
             time.sleep(2.0)  # the last doors shut, the agents see them
             idle_cpu = {}
             before = {a.name: a.sample()["cpu_s"] for a in agents}
@@ -310,7 +314,7 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
     return result
 
 
-def _load(kiosks, ports, tokens, people, logs, services, database, out) -> dict:
+def _load(kiosks, ports, tokens, people, logs, services, database, out, pace=None) -> dict:
     api: list[float] = []
     to_wire: list[tuple[int, int, float]] = []  # (kiosk, cell number, identify sent)
     errors: list[str] = []
@@ -318,7 +322,10 @@ def _load(kiosks, ports, tokens, people, logs, services, database, out) -> dict:
 
     def kiosk(k):
         client = Client(ports[k], tokens[k])
-        for credential in people[k]:
+        start = time.monotonic() + (pace or 0) * k / kiosks  # kiosks out of step, as people are
+        for n, credential in enumerate(people[k]):
+            if pace:
+                time.sleep(max(0.0, start + n * pace - time.monotonic()))
             t0 = time.monotonic()
             try:
                 result = client.check_in(credential)
@@ -359,7 +366,8 @@ def _report(r: dict, out) -> None:
         f"{r['double_assignments']} double assignments")
     if r["first_error"]:
         out(f"  first error: {r['first_error'][0]}")
-    out(f"  throughput: {r['throughput_per_s']:.1f} check-ins/s")
+    offered = f" (offered: one person per kiosk every {r['pace']:g} s)" if r.get("pace") else ""
+    out(f"  throughput: {r['throughput_per_s']:.1f} check-ins/s{offered}")
     out(f"  API, the 4 calls of a check-in: p50 {r['api_p50_ms']:.1f} ms, p99 {r['api_p99_ms']:.1f} ms")
     out(f"  identify -> unlock frame on the wire: p50 {r['to_wire_p50_ms']:.1f} ms, "
         f"p99 {r['to_wire_p99_ms']:.1f} ms (status queries between two unlocks: at most "

@@ -28,8 +28,11 @@ def bench():
               help="Seconds the agents' idle CPU is measured after the load.")
 @click.option("--burst", type=int, default=None,
               help="Instead: queue this many unlocks on one bus at once and time them.")
+@click.option("--pace", type=click.FloatRange(0.01, 600), default=None,
+              help="Each kiosk starts a person every this many seconds (default: the next one "
+                   "as soon as a check-in answers, the most the system can do).")
 @click.pass_context
-def bench_production(ctx, kiosks, checkins, timing, idle, burst):
+def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace):
     """Every service its own process, as systemd starts it; the load from this one.
 
     A temporary SQLite file, or a new database on the PostgreSQL server that
@@ -40,7 +43,8 @@ def bench_production(ctx, kiosks, checkins, timing, idle, burst):
     if burst is not None:
         production_bench.run_burst(ctx.obj.get("url"), burst, out=click.echo)
         return
-    result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo)
+    result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo,
+                                  pace=pace)
     if result["errors"] or result["double_assignments"] or result["unlocks_missing"]:
         ctx.exit(1)
 
