@@ -31,8 +31,9 @@ class Signal:
     """``wait`` until the database may have changed, then ask ``changed``.
 
     Timing: on PostgreSQL a notification wakes ``wait`` within a millisecond of the
-    writer's commit; on SQLite ``wait`` looks at data_version every ``sqlite_look``
-    seconds (0.25 s when a wake-up socket also wakes it).
+    writer's commit; on SQLite ``wait`` looks at data_version every
+    :attr:`SQLITE_LOOK` seconds (:attr:`SQLITE_QUIET_LOOK` when a wake-up socket also
+    wakes it).
     """
 
     #: How often a SQLite reader without a wake-up socket looks at data_version (s).
@@ -40,15 +41,14 @@ class Signal:
     #: How often a SQLite reader with its socket looks, for writers that send nothing (s).
     SQLITE_QUIET_LOOK = 0.25
 
-    def __init__(self, db: Database, channel: str, *, wakeup_cabinet: int | None = None,
-                 sqlite_look: float | None = None):
+    def __init__(self, db: Database, channel: str, *, wakeup_cabinet: int | None = None):
         self.pg = not db.is_sqlite
         self.conn = db.engine.raw_connection()
         self.driver = self.conn.driver_connection
         self._seen = None
         self._pending = False  # a notification consumed while waiting
         self.listener = None
-        self.look = sqlite_look or self.SQLITE_LOOK
+        self.look = self.SQLITE_LOOK
         if self.pg:
             self.driver.autocommit = True
             self.driver.execute(f"LISTEN {channel}")

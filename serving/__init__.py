@@ -1,1 +1,2 @@
-"""Running the web apps as services: waitress, and systemd's readiness and watchdog notifications."""
+"""Running the web apps as services: waitress (the kiosk), uvicorn (the panel), and systemd's
+readiness and watchdog notifications."""

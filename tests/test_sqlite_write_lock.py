@@ -3,6 +3,7 @@ growing sleeps), still get it once it is free, and give up after the busy timeou
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 
@@ -13,31 +14,40 @@ from sqlalchemy.exc import OperationalError
 from attestation import db as dbmod
 
 
-def _hold_lock(path: str, release: threading.Event, taken: threading.Event) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    taken.set()
-    release.wait(10)
-    conn.execute("COMMIT")
-    conn.close()
+@contextlib.contextmanager
+def lock_held_elsewhere(sqlite_url: str):
+    """Another connection holds the write lock until the yielded event is set."""
+    release, taken = threading.Event(), threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        taken.set()
+        release.wait(10)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(5)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join()
 
 
 def test_a_writer_waits_for_the_lock_and_then_writes(sqlite_url):
     database = dbmod.Database(sqlite_url)
-    path = sqlite_url.removeprefix("sqlite:///")
-    release, taken = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_lock, args=(path, release, taken))
-    holder.start()
-    taken.wait(5)
-    threading.Timer(0.2, release.set).start()
-    with database.write() as s:
-        # the transaction begins here: it waits until the holder commits, then goes on
-        busy = s.execute(text("PRAGMA busy_timeout")).scalar()
-        assert release.is_set()
-        # inside the transaction the busy timeout is SQLite's again (a checkpoint may wait)
-        assert busy == dbmod.SQLITE_BUSY_TIMEOUT_MS
-        s.execute(text("CREATE TABLE written (x INTEGER)"))
-    holder.join()
+    with lock_held_elsewhere(sqlite_url) as release:
+        threading.Timer(0.2, release.set).start()
+        with database.write() as s:
+            # the transaction begins here: it waits until the holder commits, then goes on
+            busy = s.execute(text("PRAGMA busy_timeout")).scalar()
+            assert release.is_set()
+            # inside the transaction the busy timeout is SQLite's again (a checkpoint may wait)
+            assert busy == dbmod.SQLITE_BUSY_TIMEOUT_MS
+            s.execute(text("CREATE TABLE written (x INTEGER)"))
     with database.read() as s:
         assert s.execute(text("SELECT count(*) FROM written")).scalar() == 0
     database.dispose()
@@ -46,18 +56,10 @@ def test_a_writer_waits_for_the_lock_and_then_writes(sqlite_url):
 def test_a_writer_gives_up_after_the_busy_timeout(sqlite_url, monkeypatch):
     monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_MS", 300)
     database = dbmod.Database(sqlite_url)
-    path = sqlite_url.removeprefix("sqlite:///")
-    release, taken = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_lock, args=(path, release, taken))
-    holder.start()
-    taken.wait(5)
-    try:
+    with lock_held_elsewhere(sqlite_url):
         with pytest.raises(OperationalError, match="locked"):
             with database.write() as s:
                 s.execute(text("CREATE TABLE never (x INTEGER)"))
-    finally:
-        release.set()
-        holder.join()
     with database.read() as s:  # nothing was written, and the connection is usable again
         assert s.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'never'")).scalar() == 0
     database.dispose()

@@ -31,11 +31,15 @@ TIMES = ("checked_in_at", "documents_confirmed_at", "admitted_at", "interview_st
          "interviewed_at", "decided_at", "removed_at", "absence_recorded_at")
 
 
+def mark(s) -> tuple[int, int]:
+    """Where the records stand: the last audit entry and the last door event."""
+    return (s.execute(select(func.max(AuditEntry.id))).scalar() or 0,
+            s.execute(select(func.max(DoorEvent.id))).scalar() or 0)
+
+
 def version(s) -> str:
     """Changes whenever anything the board shows changes (audit entries, door events)."""
-    a = s.execute(select(func.max(AuditEntry.id))).scalar() or 0
-    d = s.execute(select(func.max(DoorEvent.id))).scalar() or 0
-    return f"{a}.{d}"
+    return "%d.%d" % mark(s)
 
 
 def _hhmm(moment):

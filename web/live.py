@@ -22,13 +22,13 @@ import logging
 import threading
 
 from flask import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from attestation import changes
 from attestation.models import (Absence, Assignment, AuditEntry, Decision, DoorEvent, LockCommand, RosterEntry,
                                 ViolationAct)
 
-from .board_data import board_diff, same_rows
+from .board_data import board_diff, mark, same_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,6 @@ def stream_response(kind: str, ident: int) -> Response:
 
 def board_event(diff: dict) -> bytes:
     return b"event: board\ndata: " + json.dumps(diff, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-
-
-def mark(s) -> tuple[int, int]:
-    """Where the records stand: the last audit entry and the last door event."""
-    return (s.execute(select(func.max(AuditEntry.id))).scalar() or 0,
-            s.execute(select(func.max(DoorEvent.id))).scalar() or 0)
 
 
 #: Audit subjects that belong to one roster entry, by the table that says whose.
