@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test fuzz system-deps test-deps clean
+.PHONY: demo test test-stress fuzz system-deps test-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +18,10 @@ test-deps:
 
 test: test-deps $(VENV)/.installed
 	tools/run-tests.sh
+
+# The timing-sensitive tests, three times with both cores busy (tools/stress-tests.sh).
+test-stress: test-deps $(VENV)/.installed
+	tools/stress-tests.sh $(ARGS)
 
 # The property tests, random and longer than in `make test` (which runs them derandomized).
 fuzz: test-deps $(VENV)/.installed

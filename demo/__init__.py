@@ -22,11 +22,11 @@ import signal
 import sys
 import threading
 import time
-import tty
 import urllib.error
 import urllib.request
 
 from kiosk import create_app
+from locker_driver.pty_device import PtyDevice
 from locker_driver.simulator import BoardSimulator, PtyServer
 from web import create_app as create_panel
 from web.live_server import create_asgi
@@ -167,8 +167,7 @@ def main() -> None:
     fake = FakeDigitalDocuments(key="demo-key")
     people, token = _build(database, pty.path, fake)
 
-    scanner_master, scanner_slave = os.openpty()
-    tty.setraw(scanner_slave)
+    scanner = PtyDevice(str(DEMO_DIR / "ttySCANNER"))
     stop = threading.Event()
     agent = CabinetAgent(database, "demo-cab")
     threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
@@ -176,7 +175,7 @@ def main() -> None:
     view = DEMO_DIR / "camera"  # the virtual camera: whatever image is here is "in view"
     view.mkdir()
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
-                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": os.ttyname(scanner_slave),
+                      "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": scanner.path,
                       "KIOSK_CAMERA": f"replay:{view}"})
     threading.Thread(target=waitress_server.run, args=(app, "127.0.0.1", KIOSK_PORT), daemon=True,
                      name="kiosk").start()
@@ -228,7 +227,7 @@ Ctrl-C stops everything.
                 kind = words[0] if len(words) == 2 else "mrz"
                 payload = {"qr": qr, "bc": value}.get(kind, card)
             if payload:
-                os.write(scanner_master, payload.replace("\n", "\r").encode() + b"\r")
+                os.write(scanner.master, payload.replace("\n", "\r").encode() + b"\r")
                 print("  sent to the kiosk:", payload.replace("\n", " / "))
     except (KeyboardInterrupt, EOFError):
         print("\nstopping…")
@@ -240,4 +239,5 @@ Ctrl-C stops everything.
                 app.extensions[name].stop()
         fake.stop()
         pty.stop()
+        scanner.close()
         database.dispose()

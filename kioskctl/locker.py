@@ -141,7 +141,7 @@ def timing_options(default: str):
 @click.option("--boards", type=int, default=1, show_default=True)
 @click.option("--locks", type=int, default=8, show_default=True)
 @click.option("--first-board", type=int, default=None, help=f"Default: {FIRST_BOARDS}.")
-@click.option("--link", default=None, help="Also make this symlink to the pty (a stable name).")
+@click.option("--link", default=None, help="The name of the symlink to the pty (default: a fresh one under /tmp, printed).")
 @click.option("--tcp", type=int, default=None, help="Serve on 127.0.0.1:PORT instead of a pty.")
 @click.option("--auto-close", type=float, default=None,
               help="Close a door this many seconds after it opened.")

@@ -38,9 +38,9 @@ import select
 import socket
 import threading
 import time
-import tty
 
 from . import protocol_8a as p8a, protocol_kerong as pk
+from .pty_device import PtyDevice
 from .serial_bus import line_time
 
 #: How real boards answer, per protocol: seconds from the end of the request to the first
@@ -273,39 +273,31 @@ class _Server:
 class PtyServer(_Server):
     """Serve a simulator on a pseudo-terminal; ``path`` is what to give the driver.
 
-    With ``link``, a symlink of that name points at the current pty (like a udev rule's
-    stable name); :meth:`unplug` and :meth:`replug` then act like pulling the USB-RS485
-    adapter out and putting it back: the old pty dies and a new one appears at the link.
+    ``path`` is a symlink to the current pty (:class:`~.pty_device.PtyDevice`: ``link``
+    if given, else a name of its own in a fresh directory), like a udev rule's stable
+    name.  :meth:`unplug` and :meth:`replug` act like pulling the USB-RS485 adapter out
+    and putting it back: the link goes, the old pty dies, a new one appears at the link.
     """
 
     def __init__(self, sim: BoardSimulator, link: str | None = None):
         self.sim = sim
-        self.link = link
         self._thread = None
         self._running = False
-        self._plug()
+        self._device = PtyDevice(link, name="ttyRS485")
+        self._start_pump()
 
-    def _plug(self) -> None:
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        self.device = os.ttyname(self._slave)
-        if self.link:
-            tmp = f"{self.link}.tmp{os.getpid()}"
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            os.symlink(self.device, tmp)
-            os.replace(tmp, self.link)
+    def _start_pump(self) -> None:
         self._running = True
-        master = self._master
+        master = self._device.master
         self._thread = threading.Thread(target=self._pump, daemon=True, name="pty-sim",
                                         args=(lambda: self._read(master),
                                               lambda b: os.write(master, b),
-                                              lambda: self._running and self._master == master))
+                                              lambda: self._running and self._device.master == master))
         self._thread.start()
 
     @property
     def path(self) -> str:
-        return self.link or self.device
+        return self._device.path
 
     def _read(self, fd):
         ready, _, _ = select.select([fd], [], [], 0.1)
@@ -313,6 +305,7 @@ class PtyServer(_Server):
 
     def unplug(self) -> None:
         self._running = False
+        self._device.unplug(close=False)  # the name goes at once, as udev removes it
         if self._thread:
             self._thread.join(timeout=2)
         if self._thread is None or not self._thread.is_alive():
@@ -320,21 +313,17 @@ class PtyServer(_Server):
             # pacing out a reply gets its number reused by the next file opened (a database
             # socket, say), and the rest of the reply lands there.  A pump that does not
             # stop keeps its descriptors: a leak in a test, never a corruption.
-            for fd in (self._master, self._slave):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self._master = self._slave = -1
+            self._device.close_fds()
 
     def replug(self) -> None:
-        self._plug()
+        self._device.plug()
+        self._start_pump()
 
     def stop(self) -> None:
         self.unplug()
         self.sim.stop()
-        if self.link and os.path.islink(self.link):
-            os.unlink(self.link)
+        if not self._device.plugged:
+            self._device.close()
 
     def __enter__(self):
         return self

@@ -24,6 +24,7 @@ from kiosk.scan_queue import ScanQueue
 from browser import kiosk_rig, shot
 from kiosk_site import build_site
 from test_kiosk_browser import TIMEOUT, entry_of, screen
+from waiting import wait_until
 
 SHOWN = phone_screen.Scene("phone", "", module_px=3.0, rotation=12, tilt=0.04, dark=True,
                            glare=0.4, moire=0.3, blur=0.4, noise=12.0, jpeg=75)
@@ -77,30 +78,22 @@ def show(folder: pathlib.Path, text: str, name: str = "phone") -> pathlib.Path:
     return target
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_a_code_held_up_is_one_scan_until_it_leaves_the_view(tmp_path):
     queue = ScanQueue()
     text = "https://digital-documents.demo/d/held-up-token-0001"
     scanner = camera.CameraScanner(queue, camera.frame_source(f"replay:{tmp_path}"), fps=20,
-                                   repeat_after=0.5)
+                                   repeat_after=2.0)
     try:
         assert scanner.ready.wait(3) and scanner.error is None
         shown = show(tmp_path, text)
-        assert wait_for(lambda: queue.last == 1)
-        time.sleep(1.0)                       # held there for 20 more frames
-        assert queue.since(0) == [(1, text)] and scanner.stats.frames > 10
-        shown.unlink()                        # taken away...
-        time.sleep(0.8)
+        assert wait_until(lambda: queue.last == 1)
+        held = scanner.stats.frames
+        assert wait_until(lambda: scanner.stats.frames >= held + 20)  # held there
+        assert queue.since(0) == [(1, text)]
+        shown.unlink()                        # taken away for longer than repeat_after...
+        time.sleep(2.3)                       # (the scanner's own clock decides: no race)
         show(tmp_path, text)                  # ...and shown again: a new scan
-        assert wait_for(lambda: queue.last == 2)
+        assert wait_until(lambda: queue.last == 2)
     finally:
         scanner.stop()
 
@@ -121,8 +114,10 @@ def test_video_file_replay(tmp_path):
     scanner = camera.CameraScanner(queue, camera.frame_source(f"replay:{path}"), fps=40,
                                    repeat_after=5)
     try:
-        assert wait_for(lambda: queue.last >= 1)
-        time.sleep(0.5)  # the video loops: still one scan while it keeps coming back quickly
+        assert wait_until(lambda: queue.last >= 1)
+        looped = scanner.stats.frames
+        # the video loops (20 frames): still one scan while it keeps coming back quickly
+        assert wait_until(lambda: scanner.stats.frames >= looped + 40)
         assert queue.since(0) == [(1, text)]
     finally:
         scanner.stop()
@@ -133,7 +128,7 @@ def test_a_missing_camera_puts_the_kiosk_out_of_order(db_url, db, tmp_path):
     for spec in ("v4l2:/dev/video-none", f"replay:{tmp_path / 'none'}"):
         app = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0], "KIOSK_CAMERA": spec})
         try:
-            assert wait_for(lambda: app.extensions["camera"].error)
+            assert wait_until(lambda: app.extensions["camera"].error)
             health = app.test_client().get(
                 "/api/v1/kiosk/health", headers={"Authorization": f"Bearer {site.tokens[0]}"}).get_json()
             assert health["ok"] is False and health["code"] == "E-CAM"
@@ -207,7 +202,7 @@ def test_a_camera_that_fails_is_reported_and_reopened():
 
     scanner = camera.CameraScanner(ScanQueue(), Flaky("x"), fps=50, retry=0.2)
     try:
-        assert wait_for(lambda: scanner.error and "No such device" in scanner.error)
-        assert wait_for(lambda: Flaky.opened >= 2 and scanner.error is None)  # reopened, working
+        assert wait_until(lambda: scanner.error and "No such device" in scanner.error)
+        assert wait_until(lambda: Flaky.opened >= 2 and scanner.error is None)  # reopened, working
     finally:
         scanner.stop()

@@ -21,6 +21,7 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 
 from factories import ACTOR
 from kiosk_site import build_site
+from waiting import run_until, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,7 +49,7 @@ def api(base, token, path, body):
     req = urllib.request.Request(f"{base}/api/v1/kiosk/{path}", data=json.dumps(body).encode(),
                                  headers={"Authorization": f"Bearer {token}",
                                           "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req) as r:
         return json.loads(r.read())
 
 
@@ -60,14 +61,9 @@ def start_kiosk(db_url, token, port):
     return proc
 
 
-def run_agent_until(agent, predicate, timeout=5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        agent.step()
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("not reached")
+def command_attempts(db, cmd_id):
+    with db.read() as s:
+        return s.get(LockCommand, cmd_id).attempts
 
 
 def test_kiosk_killed_between_assignment_and_unlock(db, db_url):
@@ -96,7 +92,7 @@ def test_kiosk_killed_between_assignment_and_unlock(db, db_url):
             kiosk.wait(timeout=10)
         agent = CabinetAgent(db, "cab-1", poll_interval=0.02)
         agent.start()
-        run_agent_until(agent, lambda: sim.unlocks)
+        run_until(agent, lambda: sim.unlocks)
         for _ in range(20):
             agent.step()
         assert [(b, l) for b, l, _ in sim.unlocks] == [(1, first["cell"]["number"])]
@@ -149,15 +145,12 @@ def test_adapter_unplugged_and_plugged_back(db, tmp_path):
         with db.write() as s:
             cell = s.execute(select(Cell).where(Cell.number == 3)).scalar()
             cmd_id = allocation.queue_unlock(s, cell, "force", ACTOR, reason="test").id
-        for _ in range(5):
-            agent.step()
-            time.sleep(0.05)
+        run_until(agent, lambda: command_attempts(db, cmd_id) >= 1)
         with db.read() as s:
-            assert s.get(LockCommand, cmd_id).attempts >= 1
             assert "PortError" in s.get(LockCommand, cmd_id).error
         pty.replug()
-        run_agent_until(agent, lambda: sim.is_open(1, 3), timeout=10)
-        run_agent_until(agent, lambda: db_status(db, cmd_id) == "done", timeout=10)
+        run_until(agent, lambda: sim.is_open(1, 3))
+        run_until(agent, lambda: db_status(db, cmd_id) == "done")
     finally:
         pty.stop()
 
@@ -180,7 +173,7 @@ def test_dead_board_on_a_shared_bus(db):
             bad = s.execute(select(Cell).where(Cell.number == 9)).scalar()
             ok_id = allocation.queue_unlock(s, good, "force", ACTOR, reason="t").id
             bad_id = allocation.queue_unlock(s, bad, "force", ACTOR, reason="t").id
-        run_agent_until(agent, lambda: db_status(db, bad_id) == "failed" and db_status(db, ok_id) == "done")
+        run_until(agent, lambda: db_status(db, bad_id) == "failed" and db_status(db, ok_id) == "done")
         assert sim.is_open(1, 1)
 
 
@@ -229,12 +222,12 @@ def test_postgres_restart_under_load(pg_server, pg_url):
 
         worker = threading.Thread(target=kiosk_loop)
         worker.start()
-        time.sleep(0.3)
+        wait_until(lambda: outcomes)  # the queue is moving
         pg_server("pause")
         try:
             health = client.get("/api/v1/kiosk/health", headers=auth)
             assert health.status_code == 503 and health.get_json()["code"] == "E-DB"
-            time.sleep(1.0)
+            wait_until(lambda: 503 in outcomes)  # a kiosk met the server away
         finally:
             pg_server("resume")
         worker.join(timeout=60)

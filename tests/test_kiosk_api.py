@@ -1,7 +1,6 @@
 """The kiosk JSON API, every outcome and refusal, on SQLite and PostgreSQL."""
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 
 from factories import make_iin
 from kiosk_site import build_site
+from waiting import run_until
 
 
 @pytest.fixture
@@ -72,23 +72,13 @@ def test_full_flow_by_typed_iin(rig):
     # the agent opens the cell, the door is seen open, then closed
     agent = CabinetAgent(site.db, "cab-1", poll_interval=0.02)
     agent.start()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        agent.step()
-        state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
-        if state["phase"] != "opening":
-            break
-        time.sleep(0.01)
+    def phase():
+        return call(client, t, "GET", f"checkin/{data['session']}").get_json()
+    state = run_until(agent, lambda: (s := phase())["phase"] != "opening" and s)
     assert state["phase"] == "put_devices" and state["door"] == "open" and sim.is_open(1, 1)
     sim.close_door(1, 1)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        agent.step()
-        state = call(client, t, "GET", f"checkin/{data['session']}").get_json()
-        if state["phase"] == "done":
-            break
-        time.sleep(0.01)
-    assert state["phase"] == "done" and state["cell"]["number"] == 1
+    state = run_until(agent, lambda: (s := phase())["phase"] == "done" and s)
+    assert state["cell"]["number"] == 1
 
 
 def test_mrz_barcode_and_qr(rig):

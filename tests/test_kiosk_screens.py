@@ -7,13 +7,12 @@ Screenshots: ``test-artifacts/kiosk-sizes/<size>/<lang>/<nn-screen>.png``.
 """
 
 import os
-import tty
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-
 from browser import kiosk_rig, shot
+from locker_driver.pty_device import PtyDevice
 from factories import make_iin
 from test_kiosk_browser import TIMEOUT, scanner_burst, screen, type_on_keypad
 
@@ -30,16 +29,11 @@ HTMLMediaElement.prototype.play = function () { window.__played.push(this.id); r
 @pytest.fixture
 def rig(playwright, sqlite_url):
     """A kiosk on a simulated cabinet at a board's pace, and a serial scanner on a pty."""
-    scanner_master, scanner_slave = os.openpty()
-    tty.setraw(scanner_slave)
-    config = {"SERIAL_SCANNER_PORT": os.ttyname(scanner_slave)}
-    try:
+    with PtyDevice() as scanner:
+        config = {"SERIAL_SCANNER_PORT": scanner.path}
         with kiosk_rig(playwright, sqlite_url, cells=8, candidates=6, config=lambda site: config) as ctx:
             assert ctx["app"].extensions["serial_scanner"].ready.wait(3)
-            yield dict(ctx, scanner=scanner_master)
-    finally:
-        os.close(scanner_master)
-        os.close(scanner_slave)
+            yield dict(ctx, scanner=scanner.master)
 
 
 def new_page(rig, width, height, **kwargs):

@@ -21,6 +21,7 @@ from browser import PanelServer
 from factories import ACTOR, setup_venue
 from panel_site import PASSWORD, add_users, csrf_of, panel_app
 from web import board_data, live
+from waiting import wait_until
 
 
 @pytest.fixture
@@ -112,13 +113,6 @@ def _next_event(stream) -> tuple[str, str]:
             return event, data
 
 
-def _wait(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_a_check_in_is_pushed_to_every_open_board_without_a_thread_each(db, db_url, site):
     add_users(db)
     server = PanelServer(panel_app(db_url), workers=4)
@@ -129,7 +123,7 @@ def test_a_check_in_is_pushed_to_every_open_board_without_a_thread_each(db, db_u
         streams = [opener.open(f"{server.url}/panel/api/sittings/{site['sitting']}/events", timeout=20)
                    for _ in range(40)]
         assert all(s.readline().startswith(b"retry:") for s in streams)
-        _wait(lambda: server.app.hub.count() == 40)
+        wait_until(lambda: server.app.hub.count() == 40)
         # 40 open boards: the feed's thread and the 4 request workers at most, none per
         # stream (waitress held 40)
         assert threading.active_count() <= threads + 1 + 4
@@ -155,7 +149,7 @@ def test_a_check_in_is_pushed_to_every_open_board_without_a_thread_each(db, db_u
         assert [r["id"] for r in json.loads(data)["changed"]] == [site["entries"][3]]
         for stream in streams:
             stream.close()
-        _wait(lambda: server.app.hub.count() == 0)
+        wait_until(lambda: server.app.hub.count() == 0)
     finally:
         server.stop()
 

@@ -15,6 +15,7 @@ from attestation.timeutil import utcnow
 from locker_driver.simulator import BoardSimulator, PtyServer
 
 from factories import ACTOR, setup_venue
+from waiting import run_until
 
 
 @pytest.fixture
@@ -32,16 +33,6 @@ def make_agent(db, **kw):
     kw.setdefault("retry_delay", 0.0)
     kw.setdefault("poll_interval", 0.02)
     return CabinetAgent(db, "cab-1", **kw)
-
-
-def run_until(agent, predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        agent.step()
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
 
 
 def command(db, cmd_id):
@@ -85,7 +76,7 @@ def test_failed_unlock_is_recorded_then_cell_turns_faulty(cabinet):
     agent = make_agent(db, max_attempts=2, faulty_after=2)
     agent.start()
     assert agent.board_errors[1] and "no reply" in agent.board_errors[1]
-    run_until(agent, lambda: command(db, b).status == "failed", timeout=15)
+    run_until(agent, lambda: command(db, b).status == "failed")
     first = command(db, a)
     # The frame went out, so it is not sent again: one attempt, and the door was unknown.
     assert first.status == "failed" and first.attempts == 1
@@ -105,7 +96,7 @@ def test_a_lost_reply_is_never_followed_by_a_second_frame_and_an_open_door_is_do
     agent = make_agent(db)
     agent.start()
     sim.lose_reply = 1  # the board pulses the lock, its reply is lost on the line
-    run_until(agent, lambda: command(db, r.command_id).status == "done", timeout=10)
+    run_until(agent, lambda: command(db, r.command_id).status == "done")
     cmd = command(db, r.command_id)
     assert cmd.attempts == 1 and cmd.door_opened_at is not None
     assert len(unlock_frames(sim)) == 1 and len(sim.unlocks) == 1
@@ -117,7 +108,7 @@ def test_no_reply_and_a_closed_door_fail_without_a_second_frame(cabinet):
     agent = make_agent(db)
     agent.start()
     sim.no_reply = 1  # the board never heard the unlock
-    run_until(agent, lambda: command(db, r.command_id).status == "failed", timeout=10)
+    run_until(agent, lambda: command(db, r.command_id).status == "failed")
     cmd = command(db, r.command_id)
     assert cmd.attempts == 1 and "no reply, door closed" in cmd.error
     assert len(unlock_frames(sim)) == 1 and sim.unlocks == []
@@ -135,10 +126,10 @@ def test_an_unlock_that_never_reached_the_wire_is_retried(db):
         server.unplug()
         agent.driver.close()  # the adapter is gone: the next open fails before any write
         r = do_check_in(db, venue, entries[0].id)
-        run_until(agent, lambda: command(db, r.command_id).attempts >= 1, timeout=5)
+        run_until(agent, lambda: command(db, r.command_id).attempts >= 1)
         assert command(db, r.command_id).status == "requested"  # queued again, not failed
         server.replug()
-        run_until(agent, lambda: command(db, r.command_id).status == "done", timeout=10)
+        run_until(agent, lambda: command(db, r.command_id).status == "done")
         assert command(db, r.command_id).attempts == 2 and len(unlock_frames(sim)) == 1
     finally:
         server.stop()
@@ -156,7 +147,7 @@ def test_a_board_answering_after_its_pulse_is_opened_with_one_frame(db, protocol
         agent = make_agent(db)
         agent.start()
         r = do_check_in(db, venue, entries[0].id)
-        run_until(agent, lambda: command(db, r.command_id).status == "done", timeout=10)
+        run_until(agent, lambda: command(db, r.command_id).status == "done")
         assert command(db, r.command_id).attempts == 1 and len(unlock_frames(sim)) == 1
     finally:
         server.stop()

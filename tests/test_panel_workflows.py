@@ -1,7 +1,6 @@
 """Running a sitting in the panel, end to end, on SQLite and PostgreSQL."""
 
 import io
-import time
 
 import pytest
 from openpyxl import load_workbook
@@ -15,6 +14,7 @@ from locker_driver.simulator import BoardSimulator, PtyServer
 
 from kiosk_site import build_site
 from panel_site import add_users, login, panel_app
+from waiting import run_until
 
 
 @pytest.fixture
@@ -44,14 +44,8 @@ def check_in(v, n, language="kk", source="keypad"):
     return result["cell"]["number"]
 
 
-def run_agent(v, until, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v["agent"].step()
-        if until():
-            return
-        time.sleep(0.01)
-    raise AssertionError("the agent did not get there")
+def run_agent(v, until):
+    run_until(v["agent"], until)
 
 
 def entry_id(v, n):

@@ -2,16 +2,16 @@
 
 import os
 import time
-import tty
 
 from kiosk.scan_queue import ScanQueue
 from kiosk.scanner import SerialScanner
+from locker_driver.pty_device import PtyDevice
 
 
 def test_scans_arrive_whole_including_three_line_mrz():
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    scanner = SerialScanner(ScanQueue(), os.ttyname(slave), gap=0.1)
+    device = PtyDevice()
+    master = device.master
+    scanner = SerialScanner(ScanQueue(), device.path, gap=0.1)
     queue = scanner.queue
     try:
         assert scanner.ready.wait(3)
@@ -24,19 +24,18 @@ def test_scans_arrive_whole_including_three_line_mrz():
         assert queue.since(2, wait=0.2) == []
     finally:
         scanner.stop()
-        os.close(master)
-        os.close(slave)
+        device.close()
 
 
 def test_kiosk_api_hands_scans_to_the_page(db_url, db):
     from kiosk import create_app
     from kiosk_site import build_site
 
-    master, slave = os.openpty()
-    tty.setraw(slave)
+    device = PtyDevice()
+    master = device.master
     site = build_site(db, "loop://", kiosks=1)
     app = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0],
-                      "SERIAL_SCANNER_PORT": os.ttyname(slave)})
+                      "SERIAL_SCANNER_PORT": device.path})
     client = app.test_client()
     auth = {"Authorization": f"Bearer {site.tokens[0]}"}
     try:
@@ -54,40 +53,37 @@ def test_kiosk_api_hands_scans_to_the_page(db_url, db):
     finally:
         app.extensions["serial_scanner"].stop()
         app.extensions["attestation_db"].dispose()
-        os.close(master)
-        os.close(slave)
+        device.close()
 
 
 def _scanner_app(db_url, db, **config):
     from kiosk import create_app
     from kiosk_site import build_site
 
-    master, slave = os.openpty()
-    tty.setraw(slave)
+    device = PtyDevice()
     site = build_site(db, "loop://", kiosks=1)
     app = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0],
-                      "SERIAL_SCANNER_PORT": os.ttyname(slave), **config})
+                      "SERIAL_SCANNER_PORT": device.path, **config})
     assert app.extensions["serial_scanner"].ready.wait(3)
-    return app, site, master, slave
+    return app, site, device
 
 
 def test_a_reset_drops_queued_scans_and_old_scans_expire(db_url, db):
-    app, site, master, slave = _scanner_app(db_url, db, KIOSK_SCAN_HOLD_SECONDS=1)
+    app, site, device = _scanner_app(db_url, db, KIOSK_SCAN_HOLD_SECONDS=1)
     client = app.test_client()
     auth = {"Authorization": f"Bearer {site.tokens[0]}"}
     scanner, queue = app.extensions["serial_scanner"], app.extensions["scan_queue"]
     try:
-        os.write(master, site.people[0]["iin"].encode() + b"\r")
+        os.write(device.master, site.people[0]["iin"].encode() + b"\r")
         assert queue.since(0, wait=3)  # read and queued, not yet fetched by the page
         assert client.post("/api/v1/kiosk/reset", json={}, headers=auth).get_json()["status"] == "ok"
         # the page that was waiting from 0 gets nothing: the queue went with the session
         assert client.get("/api/v1/kiosk/scans?after=0&wait=0", headers=auth).get_json()["scans"] == []
-        os.write(master, site.people[1]["iin"].encode() + b"\r")
+        os.write(device.master, site.people[1]["iin"].encode() + b"\r")
         assert queue.since(1, wait=3)
         time.sleep(1.2)  # older than KIOSK_SCAN_HOLD_SECONDS: nobody gets it any more
         assert client.get("/api/v1/kiosk/scans?after=1&wait=0", headers=auth).get_json()["scans"] == []
     finally:
         scanner.stop()
         app.extensions["attestation_db"].dispose()
-        os.close(master)
-        os.close(slave)
+        device.close()
