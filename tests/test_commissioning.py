@@ -1,5 +1,6 @@
 """kioskctl cabinet commission: the technician's walk finds every wiring fault in the simulator."""
 
+import io
 import json
 
 import pytest
@@ -15,7 +16,7 @@ from factories import setup_venue
 
 @pytest.fixture
 def rig(db, db_url):
-    sim = BoardSimulator("8a", boards=(1,), locks=8, auto_close=0.2)  # the technician shuts it
+    sim = BoardSimulator("8a", boards=(1,), locks=8)  # doors shut only by the technician
     server = PtyServer(sim)
     with db.write() as s:
         setup_venue(s, cells=5, candidates=0, port=server.path)
@@ -23,18 +24,44 @@ def rig(db, db_url):
     server.stop()
 
 
-def walk(db_url, tmp_path, answers, *extra, turn_polarity=None):
+class Technician(io.RawIOBase):
+    """The person at the cabinet, as the walk's standard input: each answer is read only
+    when the walk asks for it, and an answer to "close door N" shuts the open doors first.
+    So a door is open from its pulse until the walk asks for it to be shut, whatever the
+    machine's load, and no test waits on a clock."""
+
+    def __init__(self, sim, answers):
+        self.sim, self.answers = sim, list(answers)  # (line, shut the doors first)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if not len(buffer) or not self.answers:
+            return 0
+        line, shut = self.answers.pop(0)
+        if shut:
+            for (board, lock), opened in list(self.sim.doors.items()):
+                if opened:
+                    self.sim.close_door(board, lock)
+        data = (line + "\n").encode()
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def walk(db_url, tmp_path, sim, answers, *extra, turn_polarity=None):
     """Run the walk; ``answers``: per cell, the door the technician saw open (0: none)."""
-    lines = [""]  # "close every door, press Enter"
+    lines = [("", False)]  # "close every door, press Enter"
     if turn_polarity is not None:
-        lines.append(turn_polarity)
+        lines.append((turn_polarity, False))
     for opened in answers:
-        lines.append(str(opened))
+        lines.append((str(opened), False))
         if opened:
-            lines.append("")  # "close door N, press Enter"
-    text = "\n".join(lines) + "\n" + "\n".join(extra) + "\n"
+            lines.append(("", True))  # "close door N, press Enter"
+    lines += [(line, False) for line in extra]
     result = CliRunner().invoke(main, ["--database-url", db_url, "cabinet", "commission", "cab-1",
-                                       "--settle", "1.0", "--report-dir", str(tmp_path)], input=text)
+                                       "--settle", "1.0", "--report-dir", str(tmp_path)],
+                                input=Technician(sim, lines))
     assert "Traceback" not in result.output
     report = json.loads(next(tmp_path.glob("commissioning-cab-1-*.json")).read_text())
     return result, {c["number"]: c["result"] for c in report["cells"]}, report
@@ -42,7 +69,7 @@ def walk(db_url, tmp_path, answers, *extra, turn_polarity=None):
 
 def test_a_well_wired_cabinet_passes(rig, tmp_path):
     db, url, sim = rig
-    result, cells, _ = walk(url, tmp_path, [1, 2, 3, 4, 5])
+    result, cells, _ = walk(url, tmp_path, sim, [1, 2, 3, 4, 5])
     assert result.exit_code == 0, result.output
     assert set(cells.values()) == {"ok"} and "5 of 5 cells passed" in result.output
     assert len([r for r in sim.requests if sim.is_unlock(r)]) == 5  # one pulse per cell
@@ -55,7 +82,7 @@ def test_swapped_wiring_dead_lock_and_unwired_sensor_are_found_and_taken_out(rig
     sim.jammed.add((1, 4))    # cell 4's lock does not move
     sim.unwired.add((1, 3))   # cell 3's sensor is not wired
     # cells 1 and 2 are wired to each other's lock: the technician sees the other door open
-    result, cells, report = walk(url, tmp_path, [2, 1, 3, 0, 5], "y")
+    result, cells, report = walk(url, tmp_path, sim, [2, 1, 3, 0, 5], "y")
     assert result.exit_code == 1
     assert cells == {1: "wrong_door", 2: "wrong_door", 3: "sensor_unwired", 4: "dead_lock", 5: "ok"}
     assert report["taken_out_of_service"] == [1, 2, 3, 4]
@@ -68,7 +95,7 @@ def test_swapped_wiring_dead_lock_and_unwired_sensor_are_found_and_taken_out(rig
 def test_inverted_polarity_is_found_and_fixed(rig, tmp_path):
     db, url, sim = rig
     sim.inverted.add(1)  # the sensors read the other way round from the setting
-    result, cells, report = walk(url, tmp_path, [1, 2, 3, 4, 5], turn_polarity="y")
+    result, cells, report = walk(url, tmp_path, sim, [1, 2, 3, 4, 5], turn_polarity="y")
     lines = result.output
     assert "wired the other way round" in lines
     assert set(cells.values()) == {"ok"}, cells
