@@ -5,5 +5,6 @@ see :mod:`agent.cabinet_agent`.
 """
 
 from .cabinet_agent import CabinetAgent, serve
+from .timing import AgentTiming
 
-__all__ = ["CabinetAgent", "serve"]
+__all__ = ["AgentTiming", "CabinetAgent", "serve"]

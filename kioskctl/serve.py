@@ -37,10 +37,10 @@ def _stop_on_signals() -> None:
 def serve_agent(ctx, cabinets, jam_timeout):
     """Run the cabinet agent: execute queued unlocks, watch the doors."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from agent import cabinet_agent
+    from agent import AgentTiming, cabinet_agent
     _stop_on_signals()  # every lock output off and the port closed on the way out
     try:
-        cabinet_agent.serve(database(ctx), list(cabinets), jam_timeout=jam_timeout)
+        cabinet_agent.serve(database(ctx), list(cabinets), timing=AgentTiming(jam_timeout=jam_timeout))
     except LookupError as exc:
         raise DomainError(str(exc.args[0])) from None
 

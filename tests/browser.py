@@ -84,7 +84,7 @@ def kiosk_rig(playwright, sqlite_url, *, cells, candidates, config=lambda site: 
 
     ``config(site)``: the kiosk's settings beyond its database and token.
     """
-    from agent import CabinetAgent
+    from agent import AgentTiming, CabinetAgent
     from attestation.db import Database
     from kiosk import create_app
     from kiosk_site import build_site
@@ -96,7 +96,7 @@ def kiosk_rig(playwright, sqlite_url, *, cells, candidates, config=lambda site: 
     site = build_site(db, pty.path, cells=cells, candidates=candidates, kiosks=1)
     app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0], **config(site)})
     server = ServerThread(app)
-    agent = CabinetAgent(db, "cab-1", poll_interval=0.05, jam_timeout=3)
+    agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.05, jam_timeout=3))
     stop = threading.Event()
     agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     agent_thread.start()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from attestation import allocation, audit
-from agent import CabinetAgent
+from agent import AgentTiming, CabinetAgent
 from attestation.models import Assignment, Cell, LockCommand, RosterEntry
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
@@ -90,7 +90,7 @@ def test_kiosk_killed_between_assignment_and_unlock(db, db_url):
         finally:
             kiosk.send_signal(signal.SIGTERM)
             kiosk.wait(timeout=10)
-        agent = CabinetAgent(db, "cab-1", poll_interval=0.02)
+        agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.02))
         agent.start()
         run_until(agent, lambda: sim.unlocks)
         for _ in range(20):
@@ -124,7 +124,7 @@ def test_agent_killed_mid_command_does_not_pulse_twice(db, db_url):
         proc.wait()
         assert sim.unlocks and sim.is_open(1, 2)
         sim.delay = 0.0
-        agent = CabinetAgent(db, "cab-1", poll_interval=0.02)
+        agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.02))
         agent.start()
         for _ in range(10):
             agent.step()
@@ -139,7 +139,7 @@ def test_adapter_unplugged_and_plugged_back(db, tmp_path):
     pty = PtyServer(sim, link=str(tmp_path / "ttyRS485"))
     try:
         build_site(db, pty.path, cells=4, candidates=1, kiosks=1)
-        agent = CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0.2, max_attempts=5)
+        agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.02, retry_delay=0.2), max_attempts=5)
         agent.start()
         pty.unplug()
         with db.write() as s:
@@ -165,7 +165,7 @@ def test_dead_board_on_a_shared_bus(db):
     with PtyServer(sim) as pty:
         build_site(db, pty.path, cells=16, candidates=1, kiosks=1)
         sim.dead.add(2)
-        agent = CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0, max_attempts=2)
+        agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.02, retry_delay=0), max_attempts=2)
         agent.start()
         assert agent.board_errors[1] is None and "no reply" in agent.board_errors[2]
         with db.write() as s:

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from agent import CabinetAgent
+from agent import AgentTiming, CabinetAgent
 from fake_services.digital_id import FakeDigitalDocuments
 from attestation.models import (Assignment, LockCommand, RosterEntry, Sitting)
 from kiosk import create_app
@@ -70,7 +70,7 @@ def test_full_flow_by_typed_iin(rig):
         assert entry.stages_acknowledged_at < entry.rules_acknowledged_at
 
     # the agent opens the cell, the door is seen open, then closed
-    agent = CabinetAgent(site.db, "cab-1", poll_interval=0.02)
+    agent = CabinetAgent(site.db, "cab-1", timing=AgentTiming(poll_interval=0.02))
     agent.start()
     def phase():
         return call(client, t, "GET", f"checkin/{data['session']}").get_json()
@@ -196,7 +196,7 @@ def test_lock_fault_is_reported(rig):
     t = site.tokens[0]
     data = identify(client, t, site.people[0]["iin"], "ru")
     checkin(client, t, data["session"])
-    agent = CabinetAgent(site.db, "cab-1", retry_delay=0, max_attempts=2)
+    agent = CabinetAgent(site.db, "cab-1", timing=AgentTiming(retry_delay=0), max_attempts=2)
     agent.start()
     for _ in range(10):
         agent.step()

@@ -1,21 +1,20 @@
 """The cabinet agent against the board simulator on a pty, on SQLite and PostgreSQL."""
 
 import threading
-import time
 import uuid
 
 import pytest
 from sqlalchemy import select
 
 from attestation import allocation, audit, checkin
-from agent import CabinetAgent
+from agent import AgentTiming, CabinetAgent
 from attestation.models import (Assignment, AuditEntry, Cell, DoorEvent, LockCommand,
                                 RosterEntry)
 from attestation.timeutil import utcnow
 from locker_driver.simulator import BoardSimulator, PtyServer
 
 from factories import ACTOR, setup_venue
-from waiting import run_until
+from waiting import run_until, wait_until
 
 
 @pytest.fixture
@@ -28,11 +27,10 @@ def cabinet(db):
     server.stop()
 
 
-def make_agent(db, **kw):
-    kw.setdefault("jam_timeout", 0.5)
-    kw.setdefault("retry_delay", 0.0)
-    kw.setdefault("poll_interval", 0.02)
-    return CabinetAgent(db, "cab-1", **kw)
+def make_agent(db, max_attempts=3, faulty_after=2, **timing):
+    timing = {"jam_timeout": 0.5, "retry_delay": 0.0, "poll_interval": 0.02, **timing}
+    return CabinetAgent(db, "cab-1", timing=AgentTiming(**timing), max_attempts=max_attempts,
+                        faulty_after=faulty_after)
 
 
 def command(db, cmd_id):
@@ -249,14 +247,9 @@ def test_run_loop_wakes_for_new_commands(cabinet):
     thread = threading.Thread(target=agent.run, args=(stop,))
     thread.start()
     try:
-        deadline = time.monotonic() + 5
-        while not getattr(agent, "cabinet_id", None) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: getattr(agent, "cabinet_id", None))
         r = do_check_in(db, venue, ids[2])
-        deadline = time.monotonic() + 5
-        while command(db, r.command_id).status != "done" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert command(db, r.command_id).status == "done"
+        wait_until(lambda: command(db, r.command_id).status == "done")
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -282,7 +275,7 @@ def test_a_committed_unlock_wakes_the_sqlite_agent_and_a_rolled_back_one_does_no
         assert not listener.wait(0.2)
         with db.write() as s:
             allocation.queue_unlock(s, s.get(Cell, 1), "test", ACTOR, reason="committed")
-        assert listener.wait(2.0) and listener.drain()
+        assert listener.wait(30.0) and listener.drain()
         with pytest.raises(OSError):  # one agent per cabinet holds the address
             wakeup.Listener(db.url, cabinet_id)
     finally:

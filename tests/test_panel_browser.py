@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from agent import CabinetAgent
+from agent import AgentTiming, CabinetAgent
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
@@ -30,7 +30,7 @@ def rig(playwright, sqlite_url):
     panel = panel_app(sqlite_url)
     ks, ps = ServerThread(kiosk), PanelServer(panel)
     stop = threading.Event()
-    agent = CabinetAgent(db, "cab-1", poll_interval=0.05)
+    agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.05))
     t = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     t.start()
     browser = launch(playwright)

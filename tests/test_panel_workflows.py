@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from agent import CabinetAgent
+from agent import AgentTiming, CabinetAgent
 from attestation.iin import mask
 from attestation.models import Absence, Assignment, AuditEntry, Cell, LockCommand, RosterEntry
 from kiosk import create_app as kiosk_app
@@ -25,8 +25,7 @@ def venue(db, db_url):
     add_users(db)
     kiosk = kiosk_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": site.tokens[0]}).test_client()
     panel = panel_app(db_url)
-    agent = CabinetAgent(db, "cab-1", poll_interval=0.02, retry_delay=0, max_attempts=2,
-                                    jam_timeout=1.0)
+    agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.02, retry_delay=0, jam_timeout=1.0), max_attempts=2)
     agent.start()
     yield dict(db=db, sim=sim, site=site, kiosk=kiosk, panel=panel, agent=agent)
     panel.extensions["attestation_db"].dispose()
