@@ -1,7 +1,7 @@
 """Checking a candidate in: finding them on today's roster, then giving them a cell.
 
-Refusals form a closed set (:data:`REFUSALS`); the kiosk translates each code into a
-screen telling the person what to do next.
+Refusals form a closed set (:class:`~attestation.vocabulary.Refusal`); the kiosk
+translates each code into a screen telling the person what to do next.
 """
 
 from __future__ import annotations
@@ -16,42 +16,19 @@ from . import allocation, audit, states, transitions
 from .errors import DomainError, NoFreeCell
 from .models import Cabinet, Candidate, RosterEntry, Sitting
 from .timeutil import local_today, utcnow
-from .vocabulary import CommandPurpose, IdentifiedBy, Language, SittingStatus, values
+from .vocabulary import CommandPurpose, IdentifiedBy, Language, Refusal, SittingStatus, values
 
-#: Every reason a check-in can be refused, with what it means.
-REFUSALS = {
-    "invalid_iin": "the IIN is malformed or its check digit is wrong",
-    "unreadable_card": "the scanned ID card, barcode or QR code could not be read",
-    "document_expired": "the ID card's expiry date has passed",
-    # One code whether the person is on another day's roster or on none: a kiosk is a
-    # public device, and what it answers must not tell who is on which roster.
-    "not_on_roster": "the person is not on today's roster of this venue",
-    "sitting_not_open": "today's sitting has not been opened yet",
-    "registration_closed": "today's sitting is closed: registration has ended",
-    "already_removed": "the person was removed from this attestation by an act of violation",
-    "absence_recorded": "an absence was already recorded for this person today",
-    "already_finished": "the person's attestation today is already decided",
-    "interview_over": "the person's interview is over and their devices were returned",
-    "devices_returned": "the person is registered but their devices were returned (or were "
-                        "never put in a cell): staff take it from here",
-    "not_acknowledged": "the stage plan and the device rules must both be acknowledged",
-    "cabinet_full": "no free locker cell is in service",
-    "lock_fault": "the cell's lock did not open",
-    "identity_service_down": "the digital documents service did not answer",
-    "not_identity_document": "the digital document is not an identity document",
-    "document_not_found": "the digital document's QR code is unknown or has expired",
-    "name_mismatch": "the names on the document do not match the roster",
-    "session_expired": "the kiosk session timed out or was reset: start again",
-    "too_many_attempts": "this kiosk had too many failed identifications in a short time",
-}
+#: Every refusal code with what it means (for the API's documentation).
+REFUSALS = {code: code.meaning for code in Refusal}
 
 
 class Refused(DomainError):
-    """A check-in refusal; ``code`` is one of :data:`REFUSALS`."""
+    """A check-in refusal; ``code`` is a :class:`~attestation.vocabulary.Refusal` (or its
+    string: anything else is a ValueError, with or without ``-O``)."""
 
-    def __init__(self, code: str, **details):
-        assert code in REFUSALS, code
-        super().__init__(REFUSALS[code], code=code, **details)
+    def __init__(self, code: Refusal | str, **details):
+        code = Refusal(code)
+        super().__init__(code.meaning, code=code, **details)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +50,7 @@ def find_todays_entry(session: Session, venue_id: int, iin: str,
         .where(Candidate.iin == iin, Sitting.venue_id == venue_id)).all()
     todays = [(e, s) for e, s in rows if s.date == today]
     if not todays:
-        raise Refused("not_on_roster")
+        raise Refused(Refusal.NOT_ON_ROSTER)
     # Several sittings today: prefer the one the person is active in, then an open one.
     todays.sort(key=lambda es: (es[0].state not in states.PRESENT, es[1].status != SittingStatus.OPEN,
                                 es[1].start_time))
@@ -90,19 +67,20 @@ def refuse_unless_can_check_in(session: Session, entry: RosterEntry, sitting: Si
     refusal that says why, never an error.
     """
     if entry.state == states.REMOVED:
-        raise Refused("already_removed")
+        raise Refused(Refusal.ALREADY_REMOVED)
     if entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
-        raise Refused("absence_recorded")
+        raise Refused(Refusal.ABSENCE_RECORDED)
     if entry.state == states.DECIDED:
-        raise Refused("already_finished")
+        raise Refused(Refusal.ALREADY_FINISHED)
     if entry.state == states.EXPECTED:
         if sitting.status == SittingStatus.CLOSED:
-            raise Refused("registration_closed")
+            raise Refused(Refusal.REGISTRATION_CLOSED)
         if sitting.status != SittingStatus.OPEN:
-            raise Refused("sitting_not_open")
+            raise Refused(Refusal.SITTING_NOT_OPEN)
         return
     if allocation.active_assignment(session, entry.id) is None:
-        raise Refused("interview_over" if entry.state == states.INTERVIEWED else "devices_returned")
+        raise Refused(Refusal.INTERVIEW_OVER if entry.state == states.INTERVIEWED
+                      else Refusal.DEVICES_RETURNED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,14 +118,14 @@ def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
         return CheckInResult(entry.id, cell.cabinet.name, cell.number, cell.id, None, True)
     refuse_unless_can_check_in(session, entry, entry.sitting)
     if request.stages_acknowledged_at is None or request.rules_acknowledged_at is None:
-        raise Refused("not_acknowledged")
+        raise Refused(Refusal.NOT_ACKNOWLEDGED)
     if request.language not in values(Language):
         raise DomainError("the attestation language is Kazakh (kk) or Russian (ru)",
                           code="invalid_language")
     try:
         cell = allocation.claim_free_cell(session, request.venue_id, request.cabinet_id)
     except NoFreeCell:
-        raise Refused("cabinet_full") from None
+        raise Refused(Refusal.CABINET_FULL) from None
     assignment = allocation.assign(session, entry, cell, actor)
     transitions.apply(session, entry, "check_in", actor, at=utcnow(),
                       language=request.language, identified_by=request.identified_by,

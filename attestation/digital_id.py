@@ -25,21 +25,22 @@ import urllib.error
 import urllib.request
 
 from .errors import DomainError
+from .vocabulary import Refusal
 
 IDENTITY_TYPES = frozenset({"identity_card", "passport"})
 DEFAULT_TIMEOUT = 3.0
 
 
 class ServiceDown(DomainError):
-    code = "identity_service_down"
+    code = Refusal.IDENTITY_SERVICE_DOWN
 
 
 class NotIdentityDocument(DomainError):
-    code = "not_identity_document"
+    code = Refusal.NOT_IDENTITY_DOCUMENT
 
 
 class DocumentNotFound(DomainError):
-    code = "document_not_found"
+    code = Refusal.DOCUMENT_NOT_FOUND
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ from .digital_id import (DigitalDocumentsClient, DocumentNotFound, NotIdentityDo
                          ServiceDown, same_name)
 from .models import RosterEntry
 from .timeutil import local_today
+from .vocabulary import Refusal
 
 METHODS = ("iin", "mrz", "barcode", "digital_id")
 MAX_CREDENTIAL = 2000
@@ -39,7 +40,7 @@ def recognise(credential: str, source: str) -> str:
         return "mrz"
     if looks_like_digital_id(text):
         return "digital_id"
-    raise Refused("unreadable_card")
+    raise Refused(Refusal.UNREADABLE_CARD)
 
 
 #: A digital document's QR is a printable token or link of this many characters.  A
@@ -56,52 +57,52 @@ def _iin_from_mrz(text: str) -> str:
     try:
         card = mrz.parse(text)
     except mrz.InvalidMRZ:
-        raise Refused("unreadable_card") from None
+        raise Refused(Refusal.UNREADABLE_CARD) from None
     if card.iin is None or not iin_mod.is_valid(card.iin):
-        raise Refused("unreadable_card")
+        raise Refused(Refusal.UNREADABLE_CARD)
     if card.iin[:6] != card.birth_date:
         # The card's own birth date must agree with the IIN printed on it.
-        raise Refused("unreadable_card", why="birth date disagrees with the IIN")
+        raise Refused(Refusal.UNREADABLE_CARD, why="birth date disagrees with the IIN")
     expires = mrz.expiry(card)
     if expires is None:
-        raise Refused("unreadable_card", why="the expiry date is not a date")
+        raise Refused(Refusal.UNREADABLE_CARD, why="the expiry date is not a date")
     if expires < local_today():
-        raise Refused("document_expired")
+        raise Refused(Refusal.DOCUMENT_EXPIRED)
     return card.iin
 
 
 def identify(session: Session, venue_id: int, credential: str, source: str,
              digital_id: DigitalDocumentsClient | None) -> Identified:
     if len(credential or "") > MAX_CREDENTIAL:
-        raise Refused("unreadable_card")
+        raise Refused(Refusal.UNREADABLE_CARD)
     method = recognise(credential, source)
     text = credential.strip()
     if method == "iin":
         try:
             value = iin_mod.parse(text).value
         except iin_mod.InvalidIIN as exc:
-            raise Refused("invalid_iin", why=exc.reason) from None
+            raise Refused(Refusal.INVALID_IIN, why=exc.reason) from None
         return Identified(find_todays_entry(session, venue_id, value), method)
     if method == "barcode":
         if not iin_mod.is_valid(text):
-            raise Refused("unreadable_card")
+            raise Refused(Refusal.UNREADABLE_CARD)
         return Identified(find_todays_entry(session, venue_id, text), method)
     if method == "mrz":
         return Identified(find_todays_entry(session, venue_id, _iin_from_mrz(text)), method)
     if digital_id is None:
-        raise Refused("identity_service_down", why="no digital documents service configured")
+        raise Refused(Refusal.IDENTITY_SERVICE_DOWN, why="no digital documents service configured")
     try:
         doc = digital_id.resolve(text)
     except ServiceDown:
-        raise Refused("identity_service_down") from None
+        raise Refused(Refusal.IDENTITY_SERVICE_DOWN) from None
     except NotIdentityDocument:
-        raise Refused("not_identity_document") from None
+        raise Refused(Refusal.NOT_IDENTITY_DOCUMENT) from None
     except DocumentNotFound:
-        raise Refused("document_not_found") from None
+        raise Refused(Refusal.DOCUMENT_NOT_FOUND) from None
     if not iin_mod.is_valid(doc.iin):
-        raise Refused("unreadable_card")
+        raise Refused(Refusal.UNREADABLE_CARD)
     entry = find_todays_entry(session, venue_id, doc.iin)
     person = entry.candidate
     if not (same_name(doc.last_name, person.last_name) and same_name(doc.first_name, person.first_name)):
-        raise Refused("name_mismatch")
+        raise Refused(Refusal.NAME_MISMATCH)
     return Identified(entry, method)

@@ -5,8 +5,7 @@ Each set is a :class:`enum.StrEnum`, so a member *is* its string (``Role.ADMIN =
 constraints, the command line's choices, the JSON validation and the kk/ru text tables
 are all built from these classes; nothing else types the strings.
 
-The roster states live in :mod:`attestation.states` with their transitions, and the
-check-in refusals in :mod:`attestation.checkin` with their meanings.
+The roster states live in :mod:`attestation.states` with their transitions.
 """
 
 from __future__ import annotations
@@ -150,9 +149,52 @@ class UnlockPhase(enum.StrEnum):
     LOCK_FAULT = "lock_fault"    # the unlock failed
 
 
+class Refusal(enum.StrEnum):
+    """Every reason a check-in can be refused (the kiosk's refusal screens, the ``reason``
+    of its API); :attr:`meaning` says what each means.  The kiosk has a kk and ru screen for
+    each (``kiosk/strings.REFUSAL_TEXT``, checked at import)."""
+
+    def __new__(cls, value: str, meaning: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    INVALID_IIN = "invalid_iin", "the IIN is malformed or its check digit is wrong"
+    UNREADABLE_CARD = "unreadable_card", "the scanned ID card, barcode or QR code could not be read"
+    DOCUMENT_EXPIRED = "document_expired", "the ID card's expiry date has passed"
+    # One code whether the person is on another day's roster or on none: a kiosk is a
+    # public device, and what it answers must not tell who is on which roster.
+    NOT_ON_ROSTER = "not_on_roster", "the person is not on today's roster of this venue"
+    SITTING_NOT_OPEN = "sitting_not_open", "today's sitting has not been opened yet"
+    REGISTRATION_CLOSED = "registration_closed", "today's sitting is closed: registration has ended"
+    ALREADY_REMOVED = ("already_removed", "the person was removed from this attestation by an act "
+                                          "of violation")
+    ABSENCE_RECORDED = "absence_recorded", "an absence was already recorded for this person today"
+    ALREADY_FINISHED = "already_finished", "the person's attestation today is already decided"
+    INTERVIEW_OVER = ("interview_over", "the person's interview is over and their devices were "
+                                        "returned")
+    DEVICES_RETURNED = ("devices_returned", "the person is registered but their devices were "
+                                            "returned (or were never put in a cell): staff take "
+                                            "it from here")
+    NOT_ACKNOWLEDGED = ("not_acknowledged", "the stage plan and the device rules must both be "
+                                            "acknowledged")
+    CABINET_FULL = "cabinet_full", "no free locker cell is in service"
+    LOCK_FAULT = "lock_fault", "the cell's lock did not open"
+    IDENTITY_SERVICE_DOWN = "identity_service_down", "the digital documents service did not answer"
+    NOT_IDENTITY_DOCUMENT = ("not_identity_document", "the digital document is not an identity "
+                                                      "document")
+    DOCUMENT_NOT_FOUND = ("document_not_found", "the digital document's QR code is unknown or has "
+                                                "expired")
+    NAME_MISMATCH = "name_mismatch", "the names on the document do not match the roster"
+    SESSION_EXPIRED = "session_expired", "the kiosk session timed out or was reset: start again"
+    TOO_MANY_ATTEMPTS = ("too_many_attempts", "this kiosk had too many failed identifications in "
+                                              "a short time")
+
+
 class ErrorCode(enum.StrEnum):
     """Why the rules refused a request: the ``code`` of every DomainError but a check-in
-    refusal (those are :data:`attestation.checkin.REFUSALS`).  Each has a kk and ru text
+    refusal (those are :class:`Refusal`).  Each has a kk and ru text
     in the panel (``web/texts.ERRORS``); ``illegal_from_<state>`` reads as ILLEGAL_TRANSITION."""
 
     DOMAIN_ERROR = "domain_error"

@@ -5,7 +5,7 @@ Every call carries the kiosk's device token (``Authorization: Bearer ...``, from
 
 * ``200 {"status": "ok", ...}``;
 * ``200 {"status": "refused", "reason": <code>, "message": ..., "what_to_do": ...}`` with
-  a code from :data:`attestation.checkin.REFUSALS`, texts in the request's language;
+  a code from :class:`attestation.vocabulary.Refusal`, texts in the request's language;
 * ``400 {"status": "error", "reason": "bad_request", "detail": ...}`` for malformed JSON
   or wrong types; ``401`` without a valid token; ``503 ... "out_of_order"`` with a short
   code when the database is unreachable.  Never a 500 for anything a client sends.
@@ -22,7 +22,7 @@ from attestation import (accounts, allocation, audit, cabinet_state, checkin, id
                          iin as iin_mod)
 from attestation.checkin import Refused
 from attestation.models import Cabinet, Cell
-from attestation.vocabulary import CommandPurpose, Language, UnlockPhase, values
+from attestation.vocabulary import CommandPurpose, Language, Refusal, UnlockPhase, values
 from attestation.timeutil import utcnow
 
 from webcore.app import db
@@ -94,7 +94,7 @@ def identify():
     limiter, keys = current_app.extensions["identify_limiter"], (f"kiosk:{kiosk.id}",)
     if not limiter.attempt(keys, current_app.config["KIOSK_IDENTIFY_LIMIT"],
                            current_app.config["KIOSK_IDENTIFY_WINDOW"]):
-        return refused(Refused("too_many_attempts"))
+        return refused(Refused(Refusal.TOO_MANY_ATTEMPTS))
     try:
         with db().read() as s:
             found = identification.identify(s, kiosk.venue_id, data["credential"],
@@ -192,7 +192,7 @@ def checkin_state(token):
         g.language = ks.language
         state = checkin_phase(s, ks.roster_entry_id)
     if state["phase"] == UnlockPhase.LOCK_FAULT:
-        title, hint = REFUSAL_TEXT["lock_fault"]
+        title, hint = REFUSAL_TEXT[Refusal.LOCK_FAULT]
         with force_locale(g.language):
             state |= {"message": str(title), "what_to_do": str(hint)}
     return jsonify(status="ok", **state)

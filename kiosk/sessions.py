@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from attestation.checkin import Refused
 from attestation.models import KioskDevice, KioskSession, RosterEntry
 from attestation.timeutil import utcnow
+from attestation.vocabulary import Refusal
 
 
 class Acknowledgements:
@@ -70,14 +71,14 @@ def create(session: Session, kiosk: KioskDevice, entry: RosterEntry, language: s
 def get(session: Session, kiosk: KioskDevice, token, *, lock: bool = False) -> KioskSession:
     """The live session of this kiosk with this token, or a ``session_expired`` refusal."""
     if not isinstance(token, str) or not token:
-        raise Refused("session_expired")
+        raise Refused(Refusal.SESSION_EXPIRED)
     query = select(KioskSession).where(KioskSession.token_hash == _digest(token),
                                        KioskSession.kiosk_id == kiosk.id)
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     found = session.execute(query).scalar()
     if found is None or found.expires_at <= utcnow():
-        raise Refused("session_expired")
+        raise Refused(Refusal.SESSION_EXPIRED)
     return found
 
 

@@ -6,7 +6,7 @@ The Kazakh and Russian translations are in ``translations/{kk,ru}/LC_MESSAGES/me
 
 from flask_babel import lazy_gettext as _l
 
-from attestation.checkin import REFUSALS
+from attestation.vocabulary import Refusal
 
 UI = {
     "welcome.title": _l("Welcome to the attestation"),
@@ -62,73 +62,75 @@ UI = {
     "error.bad_request": _l("The request could not be understood."),
 }
 
-#: Refusal code -> (title, what to do next).  Same keys as attestation.checkin.REFUSALS.
+#: Refusal -> (title, what to do next); a refusal without its screen fails at import.
 REFUSAL_TEXT = {
-    "invalid_iin": (_l("The IIN is not valid"),
-                    _l("Check the 12 digits of your IIN and type it again.")),
-    "unreadable_card": (_l("Could not read the code"),
-                        _l("Try again: hold the ID card or the phone still under the scanner. "
-                           "Or type your IIN.")),
-    "document_expired": (_l("Your ID card has expired"),
-                         _l("An expired identity document cannot be accepted. Show the QR code "
-                            "of your digital ID, or go to the secretary of the commission.")),
-    "not_on_roster": (_l("You are not on today's list"),
-                      _l("You are not on today's list of this venue. Check the date in your "
-                         "invitation or go to the secretary of the commission.")),
-    "sitting_not_open": (_l("Check-in has not started"),
-                         _l("Check-in for today's sitting is not open. Please wait or ask "
-                            "the secretary.")),
-    "registration_closed": (_l("Registration has ended"),
-                            _l("Today's sitting is closed and registration has ended. Please go "
-                               "to the secretary of the commission.")),
-    "already_removed": (_l("You have been removed from this attestation"),
-                        _l("An act of violation was drawn up. Please go to the secretary of "
-                           "the commission.")),
-    "absence_recorded": (_l("Your absence has already been recorded"),
-                         _l("The secretary has recorded that you are absent today. Please go "
-                            "to the secretary.")),
-    "already_finished": (_l("Your attestation today is finished"),
-                         _l("The commission has already made its decision. Please go to the "
-                            "secretary if you need your devices.")),
-    "interview_over": (_l("Your interview is over"),
-                       _l("Your devices have been returned to you. Please wait for the "
-                          "commission's decision or ask the secretary.")),
-    "devices_returned": (_l("You are already registered"),
-                         _l("Your devices are not in a cell. Please go to the secretary of the "
-                            "commission.")),
-    "not_acknowledged": (_l("Please confirm both screens"),
-                         _l("Read the stages and the device rules and confirm them to "
-                            "continue.")),
-    "cabinet_full": (_l("No free locker cell"),
-                     _l("All cells are taken. A staff member will take your devices: please "
-                        "call one.")),
-    "lock_fault": (_l("The cell did not open"),
-                   _l("Please call a staff member: they will open the cell for you. Your "
-                      "registration is saved.")),
-    "identity_service_down": (_l("The digital documents service is not answering"),
-                              _l("Use your ID card or type your IIN instead.")),
-    "not_identity_document": (_l("This document is not an identity document"),
-                              _l("Show the QR code of your digital ID card or passport.")),
-    "document_not_found": (_l("The QR code is not valid"),
-                           _l("The QR code has expired or is unknown. Create a new one in the "
-                              "app and show it again.")),
-    "name_mismatch": (_l("The names do not match the list"),
-                      _l("The name on your document differs from the list. Please go to the "
-                         "secretary of the commission.")),
-    "session_expired": (_l("Time is up"), _l("Please start again.")),
-    "too_many_attempts": (_l("Too many attempts"),
-                          _l("Please wait a minute and try again, or ask the secretary for help.")),
+    Refusal.INVALID_IIN: (_l("The IIN is not valid"),
+                          _l("Check the 12 digits of your IIN and type it again.")),
+    Refusal.UNREADABLE_CARD: (_l("Could not read the code"),
+                              _l("Try again: hold the ID card or the phone still under the scanner. "
+                                 "Or type your IIN.")),
+    Refusal.DOCUMENT_EXPIRED: (_l("Your ID card has expired"),
+                               _l("An expired identity document cannot be accepted. Show the QR code "
+                                  "of your digital ID, or go to the secretary of the commission.")),
+    Refusal.NOT_ON_ROSTER: (_l("You are not on today's list"),
+                            _l("You are not on today's list of this venue. Check the date in your "
+                               "invitation or go to the secretary of the commission.")),
+    Refusal.SITTING_NOT_OPEN: (_l("Check-in has not started"),
+                               _l("Check-in for today's sitting is not open. Please wait or ask "
+                                  "the secretary.")),
+    Refusal.REGISTRATION_CLOSED: (_l("Registration has ended"),
+                                  _l("Today's sitting is closed and registration has ended. Please go "
+                                     "to the secretary of the commission.")),
+    Refusal.ALREADY_REMOVED: (_l("You have been removed from this attestation"),
+                              _l("An act of violation was drawn up. Please go to the secretary of "
+                                 "the commission.")),
+    Refusal.ABSENCE_RECORDED: (_l("Your absence has already been recorded"),
+                               _l("The secretary has recorded that you are absent today. Please go "
+                                  "to the secretary.")),
+    Refusal.ALREADY_FINISHED: (_l("Your attestation today is finished"),
+                               _l("The commission has already made its decision. Please go to the "
+                                  "secretary if you need your devices.")),
+    Refusal.INTERVIEW_OVER: (_l("Your interview is over"),
+                             _l("Your devices have been returned to you. Please wait for the "
+                                "commission's decision or ask the secretary.")),
+    Refusal.DEVICES_RETURNED: (_l("You are already registered"),
+                               _l("Your devices are not in a cell. Please go to the secretary of the "
+                                  "commission.")),
+    Refusal.NOT_ACKNOWLEDGED: (_l("Please confirm both screens"),
+                               _l("Read the stages and the device rules and confirm them to "
+                                  "continue.")),
+    Refusal.CABINET_FULL: (_l("No free locker cell"),
+                           _l("All cells are taken. A staff member will take your devices: please "
+                              "call one.")),
+    Refusal.LOCK_FAULT: (_l("The cell did not open"),
+                         _l("Please call a staff member: they will open the cell for you. Your "
+                            "registration is saved.")),
+    Refusal.IDENTITY_SERVICE_DOWN: (_l("The digital documents service is not answering"),
+                                    _l("Use your ID card or type your IIN instead.")),
+    Refusal.NOT_IDENTITY_DOCUMENT: (_l("This document is not an identity document"),
+                                    _l("Show the QR code of your digital ID card or passport.")),
+    Refusal.DOCUMENT_NOT_FOUND: (_l("The QR code is not valid"),
+                                 _l("The QR code has expired or is unknown. Create a new one in the "
+                                    "app and show it again.")),
+    Refusal.NAME_MISMATCH: (_l("The names do not match the list"),
+                            _l("The name on your document differs from the list. Please go to the "
+                               "secretary of the commission.")),
+    Refusal.SESSION_EXPIRED: (_l("Time is up"), _l("Please start again.")),
+    Refusal.TOO_MANY_ATTEMPTS: (_l("Too many attempts"),
+                                _l("Please wait a minute and try again, or ask the secretary "
+                                   "for help.")),
 }
 
-assert set(REFUSAL_TEXT) == set(REFUSALS), "every refusal needs its screen"
+if missing := set(Refusal) - set(REFUSAL_TEXT):
+    raise ImportError(f"refusals without a kiosk screen: {sorted(missing)}")
 
 #: Refusals the person cannot resolve at the kiosk: the screen, its colour and its sound say
 #: "call staff".  The others are "try again" (a wrong digit, a code held badly, too early).
 NEEDS_STAFF = frozenset({
-    "not_on_roster", "registration_closed", "already_removed", "absence_recorded",
-    "already_finished", "interview_over", "devices_returned", "document_expired",
-    "cabinet_full", "lock_fault", "name_mismatch", "too_many_attempts"})
-assert NEEDS_STAFF <= set(REFUSALS)
+    Refusal.NOT_ON_ROSTER, Refusal.REGISTRATION_CLOSED, Refusal.ALREADY_REMOVED,
+    Refusal.ABSENCE_RECORDED, Refusal.ALREADY_FINISHED, Refusal.INTERVIEW_OVER,
+    Refusal.DEVICES_RETURNED, Refusal.DOCUMENT_EXPIRED, Refusal.CABINET_FULL,
+    Refusal.LOCK_FAULT, Refusal.NAME_MISMATCH, Refusal.TOO_MANY_ATTEMPTS})
 
 
 def catalogue() -> dict:
