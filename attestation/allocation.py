@@ -15,6 +15,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from . import audit, changes, states, wakeup
+from .db import is_postgresql
 from .errors import DomainError, NoFreeCell, check_text
 from .models import Assignment, Cabinet, Cell, LockCommand, RosterEntry
 from .timeutil import utcnow
@@ -28,7 +29,7 @@ def active_assignment(session: Session, entry_id: int) -> Assignment | None:
 
 def claim_free_cell(session: Session, venue_id: int, cabinet_id: int | None = None) -> Cell:
     """Lock and return the lowest-numbered free in-service cell, or raise NoFreeCell."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    postgresql = is_postgresql(session)
     busy = exists().where(Assignment.cell_id == Cell.id, Assignment.released_at.is_(None))
     skipped: list[int] = []
     while True:
@@ -72,7 +73,7 @@ def queue_unlock(session: Session, cell: Cell, purpose: str, actor: audit.Actor,
     audit.append(session, actor, "lock.requested", "lock_command", command.id,
                  after={"cell_id": cell.id, "cell": cell.number, "purpose": purpose,
                         "reason": reason}, sitting_id=sitting_id)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         # Wakes the cabinet's agent at commit (see attestation.changes); polling still works.
         session.execute(text("SELECT pg_notify(:channel, :c)"),
                         {"channel": changes.LOCK_COMMANDS, "c": str(cell.cabinet_id)})

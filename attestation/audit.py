@@ -32,6 +32,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import audit_anchor
+from .db import is_postgresql
 from .models import AuditEntry
 from .timeutil import utcnow
 
@@ -79,7 +80,7 @@ def append(session: Session, actor: Actor, action: str, subject_type: str, subje
            *, before: dict | None = None, after: dict | None = None,
            sitting_id: int | None = None) -> AuditEntry:
     """Append one entry in the caller's transaction (call it after the change it records)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     prev = session.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
@@ -197,7 +198,7 @@ def _entry_problem(entry: AuditEntry, prev: str, key: bytes | None, result: Veri
 
 
 def _triggers_present(session: Session) -> bool:
-    if session.get_bind().dialect.name == "sqlite":
+    if not is_postgresql(session):
         names = set(session.execute(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")).scalars())
         return {"audit_log_no_update", "audit_log_no_delete"} <= names

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import allocation, audit, states, transitions
+from .db import is_postgresql
 from .errors import DomainError, NoFreeCell
 from .models import Cabinet, Candidate, RosterEntry, Sitting
 from .timeutil import local_today, utcnow
@@ -109,7 +110,7 @@ def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
     # Lock the roster row first: the same person at two kiosks queues here, and the
     # second one then sees the first one's assignment and gets the same cell.
     query = select(RosterEntry).where(RosterEntry.id == request.entry_id)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         query = query.with_for_update()
     entry = session.execute(query).scalar_one()
     current = allocation.active_assignment(session, entry.id)

@@ -20,7 +20,7 @@ import time
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import audit_anchor, wakeup
 from .errors import Conflict
@@ -122,6 +122,12 @@ def _begin_immediate(conn) -> None:
             time.sleep(SQLITE_LOCK_POLL)
     finally:
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def is_postgresql(session: Session) -> bool:
+    """Is ``session`` on PostgreSQL?  There, rows are locked (``FOR UPDATE``) and commits
+    notified; on SQLite, the one writer at a time is the lock and nothing more is needed."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 class Database:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attestation.checkin import Refused
+from attestation.db import is_postgresql
 from attestation.models import KioskDevice, KioskSession, RosterEntry
 from attestation.timeutil import utcnow
 from attestation.vocabulary import Refusal
@@ -74,7 +75,7 @@ def get(session: Session, kiosk: KioskDevice, token, *, lock: bool = False) -> K
         raise Refused(Refusal.SESSION_EXPIRED)
     query = select(KioskSession).where(KioskSession.token_hash == _digest(token),
                                        KioskSession.kiosk_id == kiosk.id)
-    if lock and session.get_bind().dialect.name == "postgresql":
+    if lock and is_postgresql(session):
         query = query.with_for_update()
     found = session.execute(query).scalar()
     if found is None or found.expires_at <= utcnow():

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from attestation import audit, loaders
 from attestation import iin as iin_mod
 from attestation.collation import name_key
+from attestation.db import is_postgresql
 from attestation.models import AuditEntry, RosterEntry, Sitting, ViolationAct
 from attestation.timeutil import utcnow
 from attestation.vocabulary import Language, values
@@ -82,7 +83,7 @@ def _roster_csv(entries) -> bytes:
 
 def snapshot(s) -> None:
     """Make the read session one snapshot (PostgreSQL reads each statement afresh otherwise)."""
-    if s.get_bind().dialect.name == "postgresql":
+    if is_postgresql(s):
         s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
