@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pathlib
 import queue
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -39,22 +39,20 @@ from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, RosterEntry, Venue
 from attestation.timeutil import local_today, utcnow
 
+from .database import fresh_database
+from .stats import percentile_ms
+
 ACTOR = audit.Actor("bench", "bench")
 
 
-def _pct(values: list[float], q: float) -> float:
-    """The q-quantile of sorted seconds, in milliseconds."""
-    return values[min(len(values) - 1, int(len(values) * q))] * 1000 if values else float("nan")
 LOCKS_PER_BOARD = 24
 
 
-def _stop_rig(stop, agent_thread, pty, database, tmp) -> None:
+def _stop_rig(stop, agent_thread, pty, database) -> None:
     stop.set()
     agent_thread.join(timeout=5)
     pty.stop()
     database.dispose()
-    if tmp is not None:
-        tmp.cleanup()
 
 
 def _setup(database, port: str, n: int, kiosks: int):
@@ -89,30 +87,28 @@ def _post(base, token, path, body):
         return json.loads(resp.read())
 
 
-def _database(url: str | None):
-    """The database to measure: ``url``, or a temporary SQLite file (and its directory)."""
-    tmp = None
-    if url is None:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/bench.db"
-    dbmod.upgrade(url)
-    return tmp, url, dbmod.Database(url)
-
-
-def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep: bool = False,
+def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print,
                     timing: str = "instant") -> dict:
-    tmp, url, database = _database(url)
+    """K kiosks checking people in over HTTP, on a fresh database (see fresh_database)."""
+    with fresh_database(url) as (target, _tmp):
+        result, (database, _sim, stop, agent_thread, pty) = _kiosk_bench(
+            target, checkins, kiosks, out, timing)
+        _stop_rig(stop, agent_thread, pty, database)
+    return result
+
+
+def _kiosk_bench(url: str, checkins: int, kiosks: int, out, timing: str):
+    """The kiosk bench on the migrated, empty database ``url``; returns its figures and the
+    rig, still running: ``(database, sim, stop, agent_thread, pty)``."""
+    database = dbmod.Database(url)
     boards = range(1, 1 + (checkins + LOCKS_PER_BOARD - 1) // LOCKS_PER_BOARD)
-    sim = BoardSimulator("8a", boards=boards, locks=LOCKS_PER_BOARD, timing=timing)
-    pty = PtyServer(sim)
-    iins, tokens, where = _setup(database, pty.path, checkins, kiosks)
     unlock_seen: dict[tuple[int, int], float] = {}
-    original = sim._unlocked
 
     def record(board, lock):
         unlock_seen[(board, lock)] = time.perf_counter()
-        original(board, lock)
-    sim._unlocked = record
+    sim = BoardSimulator("8a", boards=boards, locks=LOCKS_PER_BOARD, timing=timing, on_unlock=record)
+    pty = PtyServer(sim)
+    iins, tokens, where = _setup(database, pty.path, checkins, kiosks)
 
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": tokens[0]})
     server = create_server(app, host="127.0.0.1", port=0, threads=max(8, kiosks * 2))
@@ -168,10 +164,6 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
         time.sleep(0.01)
     wall = time.perf_counter() - wall
     server.close()
-    if keep:
-        rig = (database, sim, stop, agent_thread, pty)
-    else:
-        _stop_rig(stop, agent_thread, pty, database, tmp)
 
     latencies = sorted(unlock_seen[where[n]] - t0 for n, t0 in started.items() if where[n] in unlock_seen)
     # The agent and the bus alone: from the check-in's answer to its unlock frame.
@@ -181,9 +173,9 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
     result = {
         "database": dbmod.make_engine(url).dialect.name, "kiosks": kiosks, "checkins": len(started),
         "errors": len(errors), "unlocks_missing": len(started) - len(latencies),
-        "api_p50_ms": _pct(api_done, 0.5), "api_p99_ms": _pct(api_done, 0.99),
-        "to_wire_p50_ms": _pct(latencies, 0.5), "to_wire_p99_ms": _pct(latencies, 0.99),
-        "queued_p50_ms": _pct(queued, 0.5), "queued_p99_ms": _pct(queued, 0.99),
+        "api_p50_ms": percentile_ms(api_done, 0.5), "api_p99_ms": percentile_ms(api_done, 0.99),
+        "to_wire_p50_ms": percentile_ms(latencies, 0.5), "to_wire_p99_ms": percentile_ms(latencies, 0.99),
+        "queued_p50_ms": percentile_ms(queued, 0.5), "queued_p99_ms": percentile_ms(queued, 0.99),
         "boards": len(boards), "timing": timing,
         "throughput_per_s": len(started) / wall if wall else 0.0,
     }
@@ -198,22 +190,23 @@ def run_kiosk_bench(url: str | None, checkins: int, kiosks: int, out=print, keep
     out(f"  throughput: {result['throughput_per_s']:.1f} check-ins/s")
     if errors:
         out("  first error: " + errors[0])
-    if keep:
-        result["_rig"] = rig
-    return result
+    return result, (database, sim, stop, agent_thread, pty)
 
 
 def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> dict:
     """Check-ins by N kiosks, then every device returned (interview done, cell opened, door
     closed, cell free); reports both, and counts double assignments and errors (both must be 0)."""
+    with fresh_database(url) as (target, _tmp):
+        result, (database, sim, agent_stop, agent_thread, pty) = _kiosk_bench(
+            target, checkins, kiosks, out, "instant")
+        try:
+            return _returns(result, database, sim, out)
+        finally:
+            _stop_rig(agent_stop, agent_thread, pty, database)
 
 
-    tmp = None
-    if url is None:
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/load.db"
-    result = run_kiosk_bench(url, checkins, kiosks, out=out, keep=True)
-    database, sim, agent_stop, agent_thread, pty = result.pop("_rig")
+def _returns(result: dict, database, sim, out) -> dict:
+    """Every device returned after the check-ins of ``result``: the figures added to it."""
     # The person takes the devices and shuts the door: two seconds.  (A door opened and
     # shut before the agent read it counts as jammed: during a burst a pulsed door is read
     # within the agent's confirm_within, plus the reading of the boards in flight.)
@@ -247,10 +240,9 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
     with database.read() as s:
         doubles = sum(len(s.execute(select(col).group_by(col).having(func.count() > 1).where(
             Assignment.released_at.is_(None))).all()) for col in (Assignment.cell_id, Assignment.roster_entry_id))
-    _stop_rig(agent_stop, agent_thread, pty, database, tmp)
     returns.sort()
     result.update(returns=len(returns), returns_missing=len(pending), return_errors=errors,
-                  double_assignments=doubles, return_p50_ms=_pct(returns, .5), return_p99_ms=_pct(returns, .99))
+                  double_assignments=doubles, return_p50_ms=percentile_ms(returns, .5), return_p99_ms=percentile_ms(returns, .99))
     out(f"  returns: {len(returns)} cells freed, {len(pending)} missing, {errors} errors; "
         f"request -> cell free p50 {result['return_p50_ms']:.0f} ms, p99 {result['return_p99_ms']:.0f} ms")
     out(f"  double assignments: {doubles}")
@@ -260,9 +252,11 @@ def run_load_bench(url: str | None, checkins: int, kiosks: int, out=print) -> di
 def run_services_bench(url: str | None, out=print) -> dict:
     """Start-up time (to systemd's READY=1) and resident memory of each service."""
 
-    tmp = tempfile.TemporaryDirectory()
-    url = url or f"sqlite:///{tmp.name}/services.db"
-    dbmod.upgrade(url)
+    with fresh_database(url) as (target, tmp):
+        return _services_bench(target, tmp, out)
+
+
+def _services_bench(url: str, tmp: pathlib.Path, out) -> dict:
     database = dbmod.Database(url)
     pty = PtyServer(BoardSimulator("8a", boards=(1, 2), locks=8))
     iins, tokens, _ = _setup(database, pty.path, 16, 1)
@@ -274,7 +268,7 @@ def run_services_bench(url: str | None, out=print) -> dict:
     }
     results = {}
     for name, args in services.items():
-        sock_path = f"{tmp.name}/notify-{name}"
+        sock_path = str(tmp / f"notify-{name}")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(sock_path)
         sock.settimeout(60)
@@ -297,7 +291,6 @@ def run_services_bench(url: str | None, out=print) -> dict:
         results[name] = {"ready_s": ready, "rss_mib": rss}
         out(f"{name:6s}: ready in {ready:.2f} s, resident memory {rss:.0f} MiB")
     pty.stop()
-    tmp.cleanup()
     return results
 
 
@@ -306,42 +299,32 @@ def run_commit_bench(checkins: int, directory: str | None = None, out=print) -> 
     and ``FULL``, one after another, on a file in ``directory`` (the card, not tmpfs)."""
     results = {}
     for mode in ("NORMAL", "FULL"):
-        tmp = tempfile.TemporaryDirectory(dir=directory)
-        url = f"sqlite:///{tmp.name}/commit.db"
-        dbmod.upgrade(url)
-        saved, dbmod.SQLITE_SYNCHRONOUS = dbmod.SQLITE_SYNCHRONOUS, mode
-        try:
-            database = dbmod.Database(url)
-            with database.write() as s:
-                venue = venues.add_venue(s, "BENCH", "Бенчмарк", "Бенчмарк", "", ACTOR)
-                venues.add_sitting(s, venue, local_today(), dt.time(9), None, ACTOR, status="open")
-                cab = venues.add_cabinet(s, venue, "bench-cab", "rs485-8a", "loop://", {}, True, ACTOR)
-                for k in range(checkins):
-                    venues.add_cell(s, cab, k + 1, 1 + k // LOCKS_PER_BOARD, 1 + k % LOCKS_PER_BOARD,
-                                    True, ACTOR)
-                cands = [Candidate(iin=iin.generate(dt.date(1960, 1, 1) + dt.timedelta(days=k), "MF"[k % 2], k % 9000),
-                                   last_name=f"Сынақов{k}", first_name="Әлихан") for k in range(checkins)]
-                s.add_all(cands)
-                s.flush()
-                entries = [RosterEntry(sitting_id=1, candidate_id=c.id) for c in cands]
-                s.add_all(entries)
-                s.flush()
-                ids, venue_id = [e.id for e in entries], venue.id
-            times = []
-            started = time.perf_counter()
-            for entry_id in ids:
-                t0, now = time.perf_counter(), utcnow()
-                database.run_write(checkin.check_in, checkin.CheckInRequest(
-                    entry_id=entry_id, venue_id=venue_id, cabinet_id=None, identified_by="iin",
-                    language="kk", stages_acknowledged_at=now, rules_acknowledged_at=now, actor=ACTOR))
-                times.append(time.perf_counter() - t0)
-            total = time.perf_counter() - started
-            database.dispose()
-        finally:
-            dbmod.SQLITE_SYNCHRONOUS = saved
-            tmp.cleanup()
-        times.sort()
-        results[mode] = {"per_s": checkins / total, "p50_ms": _pct(times, 0.5), "p99_ms": _pct(times, 0.99)}
+        with fresh_database(None, directory) as (url, _tmp):
+            results[mode] = _commit_bench(url, mode, checkins)
         out(f"synchronous={mode}: {checkins} check-ins, {results[mode]['per_s']:.1f}/s, "
             f"p50 {results[mode]['p50_ms']:.2f} ms, p99 {results[mode]['p99_ms']:.2f} ms")
     return results
+
+
+def _commit_bench(url: str, mode: str, checkins: int) -> dict:
+    saved, dbmod.SQLITE_SYNCHRONOUS = dbmod.SQLITE_SYNCHRONOUS, mode
+    try:
+        database = dbmod.Database(url)
+        _setup(database, "loop://", checkins, kiosks=0)
+        with database.read() as s:
+            venue_id = s.execute(select(Venue.id)).scalar_one()
+            ids = s.execute(select(RosterEntry.id).order_by(RosterEntry.id)).scalars().all()
+        times = []
+        started = time.perf_counter()
+        for entry_id in ids:
+            t0, now = time.perf_counter(), utcnow()
+            database.run_write(checkin.check_in, checkin.CheckInRequest(
+                entry_id=entry_id, venue_id=venue_id, cabinet_id=None, identified_by="iin",
+                language="kk", stages_acknowledged_at=now, rules_acknowledged_at=now, actor=ACTOR))
+            times.append(time.perf_counter() - t0)
+        total = time.perf_counter() - started
+        database.dispose()
+    finally:
+        dbmod.SQLITE_SYNCHRONOUS = saved
+    return {"per_s": checkins / total, "p50_ms": percentile_ms(times, 0.5),
+            "p99_ms": percentile_ms(times, 0.99)}

@@ -14,7 +14,9 @@ from sqlalchemy import event
 
 from attestation import db as dbmod
 
-from .production import _pct, _setup, fresh_database
+from .database import fresh_database
+from .production import _setup
+from .stats import percentile_ms
 
 CALLS = ("identify", "acknowledge", "checkin")
 
@@ -57,8 +59,8 @@ def run(url: str | None, checkins: int, out=print) -> dict:
             check_in(credential)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         result = {"database": engine.dialect.name, "checkins": checkins,
-                  **{f"{name}_p50_ms": _pct(times[name], .5) for name in CALLS},
-                  **{f"{name}_p99_ms": _pct(times[name], .99) for name in CALLS},
+                  **{f"{name}_p50_ms": percentile_ms(times[name], .5) for name in CALLS},
+                  **{f"{name}_p99_ms": percentile_ms(times[name], .99) for name in CALLS},
                   "wall_ms": wall * 1000 / checkins, "cpu_ms": cpu * 1000 / checkins,
                   "statements": statements[0] / checkins,
                   "write_transactions": (dbmod.COMMITS["write"] - commits) / checkins}

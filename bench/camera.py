@@ -24,6 +24,8 @@ from fake_services import phone_screen
 from kiosk.camera import CameraScanner, Decoder, DecoderSettings, frame_source
 from kiosk.scan_queue import ScanQueue
 
+from .stats import percentile_ms
+
 VARIANTS = {
     "default": DecoderSettings(),
     "no zoom pass": DecoderSettings(zoom=0),
@@ -66,11 +68,6 @@ def run(frames, decoder: Decoder) -> Tally:
     return tally
 
 
-def _ms(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
-
-
 def run_camera_bench(out, phones=200, cards=40, others=40, seed=2026, variants=None,
                      save_dir: pathlib.Path | None = None) -> dict:
     scenes = phone_screen.scene_set(phones, cards, others, seed)
@@ -87,7 +84,7 @@ def run_camera_bench(out, phones=200, cards=40, others=40, seed=2026, variants=N
         phone_rate = 100 * tally.read["phone"] / max(1, tally.total["phone"])
         card_rate = 100 * tally.read["card"] / max(1, tally.total["card"])
         out(f"{name:28s} {phone_rate:11.1f}% {card_rate:10.1f}% {tally.false_reads:6d} "
-            f"{_ms(tally.times, 0.5):7.1f} {_ms(tally.times, 0.99):7.1f} "
+            f"{percentile_ms(tally.times, 0.5):7.1f} {percentile_ms(tally.times, 0.99):7.1f} "
             f"{1000 * sum(tally.times) / len(tally.times):8.1f} "
             f"{1000 * sum(tally.idle_times) / max(1, len(tally.idle_times)):8.1f}")
     if save_dir is not None:

@@ -30,7 +30,9 @@ from attestation import db as dbmod
 from attestation.models import Candidate, RosterEntry
 from attestation.timeutil import local_today
 
-from .production import ACTOR, _free_port, _pct, _start, fresh_database
+from .database import fresh_database
+from .production import ACTOR, _free_port, _start
+from .stats import percentile_ms
 
 
 def _setup(database: dbmod.Database, candidates: int) -> tuple[int, list[int]]:
@@ -214,8 +216,8 @@ def run(url: str | None, candidates: int, boards: int, changes: int = 20, gap: f
     delays = sorted(c.shown[e] - committed[e] for c in clients for e in c.shown if e in committed)
     result = {"database": database.engine.dialect.name, "candidates": candidates, "boards": boards,
               "changes": len(watched),
-              "json_p50_ms": _pct(json_times, .5), "page_p50_ms": _pct(page_times, .5),
-              "shown_p50_ms": _pct(delays, .5), "shown_p99_ms": _pct(delays, .99),
+              "json_p50_ms": percentile_ms(json_times, .5), "page_p50_ms": percentile_ms(page_times, .5),
+              "shown_p50_ms": percentile_ms(delays, .5), "shown_p99_ms": percentile_ms(delays, .99),
               "shown_max_ms": delays[-1] * 1000 if delays else float("nan"),
               "deliveries": len(delays), "expected": boards * len(watched),
               "fetches_during": sum(c.fetches for c in clients) - fetches_before,

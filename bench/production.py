@@ -18,38 +18,31 @@ database write transactions, each per check-in; then the agent's CPU while idle.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import http.client
 import json
 import os
 import pathlib
-import secrets
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from attestation import accounts, allocation, audit, iin, venues
 from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, Cell, RosterEntry
 from attestation.timeutil import local_today
 
+from .database import fresh_database
+from .stats import percentile_ms
+
 ACTOR = audit.Actor("bench", "bench")
 LOCKS_PER_BOARD = 24
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _pct(values: list[float], q: float) -> float:
-    """The q-quantile of seconds, in milliseconds."""
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))] * 1000 if values else float("nan")
 
 
 # -- the processes -----------------------------------------------------------------------
@@ -170,31 +163,6 @@ class FrameLog:
 
 
 # -- the database ------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def fresh_database(url: str | None):
-    """A new, migrated database: a SQLite file in a temporary directory, or a database
-    created for this run on the PostgreSQL server ``url`` names (and dropped after)."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        if url is None or url.startswith("sqlite"):
-            target = f"sqlite:///{tmp}/bench.db"
-            dbmod.upgrade(target)
-            yield target, pathlib.Path(tmp)
-            return
-        server = make_url(dbmod.database_url(url))
-        name = f"bench_{secrets.token_hex(4)}"
-        admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        target = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            dbmod.upgrade(target)
-            yield target, pathlib.Path(tmp)
-        finally:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
 
 def _setup(database: dbmod.Database, kiosks: int, per_kiosk: int, cabinet_ports: list[str]):
     """A venue, an open sitting, one cabinet and one kiosk per Pi, and the people."""
@@ -354,8 +322,8 @@ def _load(kiosks, ports, tokens, people, logs, services, database, out, pace=Non
     between = [q for log in logs for q in log.queries_between]
     return {"kiosks": kiosks, "checkins": len(to_wire), "errors": len(errors), "first_error": errors[:1],
             "unlocks_missing": len(to_wire) - len(seen), "throughput_per_s": len(to_wire) / wall,
-            "api_p50_ms": _pct(api, .5), "api_p99_ms": _pct(api, .99),
-            "to_wire_p50_ms": _pct(seen, .5), "to_wire_p99_ms": _pct(seen, .99),
+            "api_p50_ms": percentile_ms(api, .5), "api_p99_ms": percentile_ms(api, .99),
+            "to_wire_p50_ms": percentile_ms(seen, .5), "to_wire_p99_ms": percentile_ms(seen, .99),
             "queries_between_unlocks_max": max(between, default=0)}
 
 

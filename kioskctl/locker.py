@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import statistics
 import threading
 import time
 
@@ -192,6 +191,7 @@ def locker_bench(protocol, count, timing, unlock_reaction, query_reaction):
     physical limit of a real bus.  ``--timing real`` adds the board's own reaction.
     """
 
+    from bench.stats import percentile_ms  # here: the bench package loads the apps
     cls = BY_PROTOCOL[protocol]
     board, kind, baud = cls.first_board, cls.kind, cls.baudrate
     sim = BoardSimulator(protocol, boards=(board,), locks=16 if protocol == "kerong" else 8,
@@ -209,9 +209,7 @@ def locker_bench(protocol, count, timing, unlock_reaction, query_reaction):
                 fn()
                 times.append(time.perf_counter() - t0)
                 sim.close_door(board, 1)
-            times.sort()
-            p50 = statistics.median(times) * 1000
-            p99 = times[int(len(times) * 0.99) - 1] * 1000
+            p50, p99 = percentile_ms(times, 0.5), percentile_ms(times, 0.99)
             wire = line_time(nbytes, baud) * 1000
             click.echo(f"{protocol} {timing} {name:6s}: p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
                        f"(includes >= {d.bus.silence * 1000:.0f} ms bus silence; "

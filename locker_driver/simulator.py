@@ -64,9 +64,10 @@ class BoardSimulator:
                  status_bytes: int = p8a.DEFAULT_STATUS_BYTES, split_pause: float = 0.003,
                  timing: str = "instant", unlock_reaction: float | None = None,
                  query_reaction: float | None = None, pace: bool | None = None,
-                 on_frame=None):
+                 on_frame=None, on_unlock=None):
         """``on_frame(seconds, request)``: called as each request frame arrives (its
-        ``time.monotonic()``, the same clock in every process of the machine)."""
+        ``time.monotonic()``, the same clock in every process of the machine).
+        ``on_unlock(board, lock)``: called as a lock is pulsed, before its reply goes out."""
         refuse_in_production()
         if protocol not in REAL_TIMING:
             raise ValueError("protocol is '8a' or 'kerong'")
@@ -102,6 +103,7 @@ class BoardSimulator:
         self.unlocks: list[tuple[int, int, float]] = []
         self.requests: list[bytes] = []
         self.on_frame = on_frame
+        self.on_unlock = on_unlock
         self._buf = bytearray()
         self._lock = threading.RLock()
         self._timers: list[threading.Timer] = []
@@ -122,6 +124,8 @@ class BoardSimulator:
 
     def _unlocked(self, board: int, lock: int) -> None:
         self.unlocks.append((board, lock, time.monotonic()))
+        if self.on_unlock is not None:
+            self.on_unlock(board, lock)
         if (board, lock) in self.jammed:
             return
         self.doors[(board, lock)] = True
