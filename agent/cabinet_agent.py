@@ -72,6 +72,8 @@ class CabinetAgent:
         self.last_loop = time.monotonic()
         self._last_heartbeat = 0.0
         self._stop = threading.Event()
+        #: Set once :meth:`start` is done: everything off, doors read, heartbeat written.
+        self.ready = threading.Event()
         self.signal: changes.Signal | None = None
         self.commands: CommandRunner | None = None
         self.doors: DoorWatcher | None = None
@@ -110,6 +112,7 @@ class CabinetAgent:
         self.doors.poll(initial=True)
         self.commands.recover_sent()
         self._heartbeat()
+        self.ready.set()
 
     # -- the loop ------------------------------------------------------------------------
     def step(self) -> bool:
@@ -194,7 +197,7 @@ def serve(db: Database, cabinet_names: list[str], *, timing: AgentTiming = Agent
             if errors:
                 break
             alive = all(time.monotonic() - a.last_loop < max(10.0, ping) for a in agents)
-            if not ready and all(getattr(a, "cabinet_id", None) for a in agents):
+            if not ready and all(a.ready.is_set() for a in agents):
                 sdnotify.notify("READY=1")
                 ready = True
             if ready and alive:

@@ -118,8 +118,7 @@ def _kiosk_bench(url: str, checkins: int, kiosks: int, out, timing: str):
     agent = CabinetAgent(database, "bench-cab")  # the settings `kioskctl serve agent` runs with
     agent_thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     agent_thread.start()
-    while getattr(agent, "cabinet_id", None) is None:
-        time.sleep(0.01)
+    agent.ready.wait(60)
 
     work: queue.Queue = queue.Queue()
     for value in iins:

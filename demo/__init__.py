@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import typing
 import urllib.error
 import urllib.request
 
@@ -62,7 +63,17 @@ PEOPLE = [  # invented people; birth dates and serials feed iin.generate
 ]
 
 
-def _build(database: dbmod.Database, port: str, fake):
+class Person(typing.NamedTuple):
+    """A candidate of the demo and the documents they can show."""
+
+    last_name: str
+    first_name: str
+    iin: str
+    card: str  #: the ID card's machine-readable zone (three lines)
+    qr: str    #: what their digital ID's QR code reads
+
+
+def _build(database: dbmod.Database, port: str, fake) -> tuple[list[Person], str]:
     people = []
     with database.write() as s:
         venue = venues.add_venue(s, "DEMO", "Демо өткізу орны", "Демо место проведения",
@@ -88,7 +99,7 @@ def _build(database: dbmod.Database, port: str, fake):
                                  surname=lat_last, given_names=lat_first)
             qr = fake.add(f"https://digital-documents.demo/d/{value[-6:]}{k}", iin=value,
                           last_name=last, first_name=first, middle_name=middle)
-            people.append((last, first, value, card, qr))
+            people.append(Person(last, first, value, card, qr))
         commission.record(s, sitting, chair="Бақыт Омаров", secretary="Ғалия Сейітова",
                           others=["Елена Ким", "Ұлан Тоқтаров"], actor=ACTOR)
         _, token = accounts.add_kiosk(s, "demo-kiosk", venue, cab.id, ACTOR)
@@ -101,8 +112,7 @@ def _build(database: dbmod.Database, port: str, fake):
 def _wait_ready(agent, urls, timeout: float = 30.0) -> None:
     """Until the agent has given its first sign of life and both servers answer."""
     deadline = time.monotonic() + timeout
-    while agent._last_heartbeat == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    agent.ready.wait(timeout)
     for url in urls:
         while time.monotonic() < deadline:
             try:
@@ -123,6 +133,30 @@ def _show(view: pathlib.Path, text: str, seconds: float = 4.0) -> None:
     phone_screen.render(scene, seed=1).save(tmp, "PNG")
     os.replace(tmp, shown)
     threading.Timer(seconds, lambda: shown.unlink(missing_ok=True)).start()
+
+
+@dataclasses.dataclass(frozen=True)
+class Scan:
+    """What a line typed at ``scan>`` does: ``send`` to the serial scanner, or ``show``
+    to the camera (an image of a phone's QR or an ID card's barcode)."""
+
+    action: str
+    payload: str
+
+
+def parse_scan(line: str, people: list[Person]) -> Scan | None:
+    """``1`` the MRZ of candidate 1, ``qr 2`` / ``bc 3`` their QR or IIN barcode,
+    ``show 2`` / ``show card 3`` held up to the camera; anything else is sent as typed
+    (None: nothing to send)."""
+    words = line.split()
+    number = int(words[-1]) if words and words[-1].isdigit() else 0
+    person = people[number - 1] if 1 <= number <= len(people) else None
+    if person is not None and words[0] == "show":
+        return Scan("show", person.iin if "card" in words else person.qr)
+    if person is not None and len(words) in (1, 2):
+        kind = words[0] if len(words) == 2 else "mrz"
+        return Scan("send", {"qr": person.qr, "bc": person.iin}.get(kind, person.card))
+    return Scan("send", line) if line else None
 
 
 def _typed_lines(prompt: str):
@@ -146,22 +180,45 @@ def _typed_lines(prompt: str):
         yield line.rstrip("\n")
 
 
-def main() -> None:
-    if os.environ.get("ATTESTATION_ENV", "").lower() == "production":
-        sys.exit("the demo refuses to run with ATTESTATION_ENV=production")
-    # Ctrl-C (and SIGTERM) stop cleanly, even when started with SIGINT ignored (as a shell
-    # starts a background job).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
-    url = f"sqlite:///{DEMO_DIR / 'demo.db'}"
-    # The demo's own audit key and checkpoint file, as tools/install.sh makes them in /etc.
-    os.environ[audit_anchor.KEY_ENV] = str(audit_anchor.write_key(DEMO_DIR / "audit.key"))
-    os.environ[audit_anchor.CHECKPOINT_FILE_ENV] = str(DEMO_DIR / "audit-checkpoints.jsonl")
+@dataclasses.dataclass
+class Rig:
+    """Everything the demo runs, in this process."""
+
+    database: dbmod.Database
+    pty: PtyServer
+    fake: FakeDigitalDocuments
+    scanner: PtyDevice
+    agent: CabinetAgent
+    stop: threading.Event
+    app: object
+    view: pathlib.Path  #: the virtual camera: whatever image is here is "in view"
+    people: list[Person]
+
+    def scan(self, scan: Scan) -> str:
+        """Do what a line at ``scan>`` asked; returns what to tell the person typing."""
+        if scan.action == "show":
+            _show(self.view, scan.payload)
+            return "  held up to the camera for 4 s"
+        os.write(self.scanner.master, scan.payload.replace("\n", "\r").encode() + b"\r")
+        return "  sent to the kiosk: " + scan.payload.replace("\n", " / ")
+
+    def close(self) -> None:
+        self.stop.set()
+        time.sleep(0.3)
+        for name in ("serial_scanner", "camera"):
+            if name in self.app.extensions:
+                self.app.extensions[name].stop()
+        self.fake.stop()
+        self.pty.stop()
+        self.scanner.close()
+        self.database.dispose()
+
+
+def start_rig(url: str) -> Rig:
+    """The database with its venue and people, the simulated cabinet and its agent, the
+    digital documents stand-in, the kiosk and the panel, each serving, all ready."""
     dbmod.upgrade(url)
     database = dbmod.Database(url)
-
     sim = BoardSimulator("8a", boards=(1, 2), locks=8, auto_close=8.0, timing="real")
     pty = PtyServer(sim, link=str(DEMO_DIR / "ttyCABINET"))
     fake = FakeDigitalDocuments(key="demo-key")
@@ -172,7 +229,7 @@ def main() -> None:
     agent = CabinetAgent(database, "demo-cab")
     threading.Thread(target=agent.run, args=(stop,), daemon=True, name="agent").start()
 
-    view = DEMO_DIR / "camera"  # the virtual camera: whatever image is here is "in view"
+    view = DEMO_DIR / "camera"
     view.mkdir()
     app = create_app({"DATABASE_URL": url, "KIOSK_TOKEN": token, "DIGITAL_ID_URL": fake.url,
                       "DIGITAL_ID_KEY": "demo-key", "SERIAL_SCANNER_PORT": scanner.path,
@@ -186,9 +243,13 @@ def main() -> None:
                      kwargs={"on_shutdown": live_panel.hub.close_all}, name="panel").start()
     _wait_ready(agent, [f"http://127.0.0.1:{KIOSK_PORT}/healthz",
                         f"http://127.0.0.1:{PANEL_PORT}/panel/healthz"])
+    return Rig(database, pty, fake, scanner, agent, stop, app, view, people)
 
+
+def _print_welcome(rig: Rig) -> None:
+    people = rig.people
     print(f"""
-Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {pty.path}).
+Demo running (SQLite {DEMO_DIR}/demo.db, simulated cabinet at {rig.pty.path}).
 
   Kiosk:  http://127.0.0.1:{KIOSK_PORT}/     (open it in a browser on this machine)
   Panel:  http://127.0.0.1:{PANEL_PORT}/panel/
@@ -198,12 +259,12 @@ Panel logins (user / password):""" + "".join(f"""
   {role:9s}  {name} / demo-{name}-2026""" for name, role, _ in USERS) + """
 
 Candidates on today's roster (invented people):""")
-    for n, (last, first, value, _, _) in enumerate(people, 1):
-        print(f"  {n}. {last + ' ' + first:28s} IIN {value}")
+    for n, person in enumerate(people, 1):
+        print(f"  {n}. {person.last_name + ' ' + person.first_name:28s} IIN {person.iin}")
     print(f"""
 For an API client: the ID card of candidate 1 (MRZ) is
-{people[0][3]}
-and the digital-ID QR of candidate 2 reads {people[1][4]}
+{people[0].card}
+and the digital-ID QR of candidate 2 reads {people[1].qr}
 
 Type an IIN on the kiosk's keypad, or "scan" a document here:
   scan> 1          the ID card (MRZ) of candidate 1     scan> qr 2   the digital-ID QR of candidate 2
@@ -213,31 +274,28 @@ Type an IIN on the kiosk's keypad, or "scan" a document here:
 Doors of the simulated cabinet close by themselves 8 s after they open.
 Ctrl-C stops everything.
 """)
+
+
+def main() -> None:
+    if os.environ.get("ATTESTATION_ENV", "").lower() == "production":
+        sys.exit("the demo refuses to run with ATTESTATION_ENV=production")
+    # Ctrl-C (and SIGTERM) stop cleanly, even when started with SIGINT ignored (as a shell
+    # starts a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    # The demo's own audit key and checkpoint file, as tools/install.sh makes them in /etc.
+    os.environ[audit_anchor.KEY_ENV] = str(audit_anchor.write_key(DEMO_DIR / "audit.key"))
+    os.environ[audit_anchor.CHECKPOINT_FILE_ENV] = str(DEMO_DIR / "audit-checkpoints.jsonl")
+    rig = start_rig(f"sqlite:///{DEMO_DIR / 'demo.db'}")
+    _print_welcome(rig)
     try:
         for line in _typed_lines("scan> "):
-            words = line.split()
-            payload = line
-            if words[:1] == ["show"] and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
-                _, _, value, _, qr = people[int(words[-1]) - 1]
-                _show(view, value if "card" in words else qr)
-                print("  held up to the camera for 4 s")
-                continue
-            if len(words) in (1, 2) and words[-1].isdigit() and 1 <= int(words[-1]) <= len(people):
-                last, first, value, card, qr = people[int(words[-1]) - 1]
-                kind = words[0] if len(words) == 2 else "mrz"
-                payload = {"qr": qr, "bc": value}.get(kind, card)
-            if payload:
-                os.write(scanner.master, payload.replace("\n", "\r").encode() + b"\r")
-                print("  sent to the kiosk:", payload.replace("\n", " / "))
+            scan = parse_scan(line, rig.people)
+            if scan is not None:
+                print(rig.scan(scan))
     except (KeyboardInterrupt, EOFError):
         print("\nstopping…")
     finally:
-        stop.set()
-        time.sleep(0.3)
-        for name in ("serial_scanner", "camera"):
-            if name in app.extensions:
-                app.extensions[name].stop()
-        fake.stop()
-        pty.stop()
-        scanner.close()
-        database.dispose()
+        rig.close()

@@ -71,3 +71,19 @@ def test_demo_starts_serves_and_stops(tmp_path):
             os.close(master)
             os.close(slave)
     assert proc.returncode == 0
+
+
+def test_what_is_typed_at_the_scan_prompt():
+    from demo import Person, Scan, parse_scan
+    from factories import make_iin
+    first, second = make_iin(1), make_iin(2)
+    people = [Person("Әбенова", "Әйгерім", first, "IDKAZ…\nLINE2\nLINE3", "https://d/1"),
+              Person("Серікбаев", "Ерлан", second, "IDKAZ…", "https://d/2")]
+    assert parse_scan("1", people) == Scan("send", people[0].card)
+    assert parse_scan("qr 2", people) == Scan("send", "https://d/2")
+    assert parse_scan("bc 1", people) == Scan("send", first)
+    assert parse_scan("show 2", people) == Scan("show", "https://d/2")
+    assert parse_scan("show card 1", people) == Scan("show", first)
+    assert parse_scan("show 9", people) == Scan("send", "show 9")  # no candidate 9: sent as typed
+    assert parse_scan("хабар 3 4", people) == Scan("send", "хабар 3 4")
+    assert parse_scan("", people) is None

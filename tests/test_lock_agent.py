@@ -247,7 +247,7 @@ def test_run_loop_wakes_for_new_commands(cabinet):
     thread = threading.Thread(target=agent.run, args=(stop,))
     thread.start()
     try:
-        wait_until(lambda: getattr(agent, "cabinet_id", None))
+        assert agent.ready.wait(30)
         r = do_check_in(db, venue, ids[2])
         wait_until(lambda: command(db, r.command_id).status == "done")
     finally:
