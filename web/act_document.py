@@ -9,7 +9,7 @@ from attestation import commission
 from attestation import iin as iin_mod
 from attestation.timeutil import local
 
-from .pdf import SIGNATURE_LINE, Document
+from .pdf import Document
 from .texts import COMMISSION_POSITIONS, VIOLATION_KINDS
 
 
@@ -54,6 +54,6 @@ def act_pdf(texts: dict) -> bytes:
     pdf.paragraph(texts["consequence"])
     pdf.ln(5)
     pdf.signatures(texts["signatures"], texts["signers"], blank=0 if texts["signers"] else 4)
-    pdf.paragraph(texts["candidate_signature"] + "  " + SIGNATURE_LINE)
+    pdf.signature(texts["candidate_signature"])
     pdf.checkpoint(texts["checkpoint"])
     return pdf.to_bytes()

@@ -7,17 +7,13 @@ module only lays them out.  A draft carries a grey "draft" band at the top of ev
 so a draft never passes for the signed document, even on a single printed page.
 
 fpdf2 and the fonts it brings (about 35 MiB with Pillow and numpy) are loaded with the
-first PDF asked for (:mod:`web.pdf_layout`), not when the panel starts.
+first PDF asked for (:mod:`web.pdf_layout`, which holds the whole layout and imports
+nothing of this module), not when the panel starts.
 """
 
 from __future__ import annotations
 
-import pathlib
-
 from flask import Response
-
-FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
-SIGNATURE_LINE = "_" * 30
 
 
 def Document(landscape: bool = False, draft: str = ""):  # noqa: N802 (it makes a Document)

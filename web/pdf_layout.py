@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import pathlib
 from collections.abc import Iterable, Sequence
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from .pdf import FONT_DIRS, SIGNATURE_LINE
+FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
+SIGNATURE_LINE = "_" * 30
 
 
 class Document(FPDF):
@@ -84,6 +86,10 @@ class Document(FPDF):
             self.ln(4)
             self.cell(0, 6, "_" * 60, new_x="LMARGIN", new_y="NEXT")
         self.ln(4)
+
+    def signature(self, label: str) -> None:
+        """One person's signature line, named by ``label`` (the candidate's, on an act)."""
+        self.paragraph(f"{label}  {SIGNATURE_LINE}")
 
     def checkpoint(self, text: str) -> None:
         if text:
