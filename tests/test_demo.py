@@ -2,12 +2,13 @@
 
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+
+from waiting import stop_process
 
 
 def free_port():
@@ -61,12 +62,8 @@ def test_demo_starts_serves_and_stops(tmp_path):
         assert "held up to the camera" in term.wait_for("scan> ")
         assert (tmp_path / "var" / "demo" / "camera" / "held.png").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()  # never left running behind the rest of the suite
-            raise
+            stop_process(proc)
         finally:
             os.close(master)
             os.close(slave)

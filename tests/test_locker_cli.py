@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kioskctl import main
 from locker_driver.simulator import BoardSimulator, PtyServer
-from waiting import wait_until
+from waiting import stop_process, wait_until
 
 
 @pytest.fixture(params=["8a", "kerong"])
@@ -90,9 +90,8 @@ def test_simulate_prints_a_path_drivers_can_open(tmp_path):
         r = run("locker", "scan", "--driver", "kerong", "--port", path, "--last", "3")
         assert r.output.strip() == "boards answering: 0, 1"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-    assert proc.returncode == 0
+        returncode = stop_process(proc, signal.SIGTERM)
+    assert returncode == 0
     assert not os.path.lexists(path)  # gone with the simulator: nothing can open it any more
 
 
@@ -126,12 +125,7 @@ def test_serve_agent_executes_queued_unlock(sqlite_url, tmp_path):
         wait_until(done, interval=0.05)
         assert s.is_open(1, 2)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()  # never left running behind the rest of the suite
-            raise
+        stop_process(proc)
         server.stop()
         db.dispose()
     r = subprocess.run([sys.executable, "-m", "kioskctl", "serve", "agent", "--cabinet",

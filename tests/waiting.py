@@ -8,6 +8,8 @@ a passing test waits only as long as the event takes.
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from typing import Callable, TypeVar
 
@@ -37,3 +39,16 @@ def run_until(agent, predicate: Callable[[], T], timeout: float = DEADLINE) -> T
     """Step a cabinet agent by hand until ``predicate`` holds (the agent's own loop does
     the same steps; here the test decides when)."""
     return wait_until(predicate, timeout, before=agent.step, what="the agent's result")
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = DEADLINE) -> int:
+    """Stop a service the test started as a person or systemd would (``sig``: Ctrl-C by
+    default) and return its exit code.  One that does not stop in time is killed (never
+    left running behind the rest of the suite) and the test fails."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"{proc.args!r} did not stop within {timeout:g} s of signal {sig}")
