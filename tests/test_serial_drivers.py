@@ -1,5 +1,6 @@
 """The real pyserial drivers against the board simulator over a pseudo-terminal."""
 
+import os
 import time
 
 import pytest
@@ -133,7 +134,11 @@ def test_unplugged_adapter_comes_back(tmp_path):
     driver = make_driver("rs485-8a", server.path, {"timeout": 0.1}, boards=(1,))
     try:
         driver.read_doors(1)
+        assert os.readlink(server.path).startswith("/dev/pts/")
         server.unplug()
+        # As udev does: the name goes with the adapter, so nothing reopens it onto a pty
+        # the kernel has since given to somebody else.
+        assert not os.path.lexists(server.path)
         with pytest.raises((PortError, BoardNotResponding)):
             driver.read_doors(1)
         with pytest.raises(PortError):
@@ -144,6 +149,15 @@ def test_unplugged_adapter_comes_back(tmp_path):
     finally:
         driver.close()
         server.stop()
+    assert not os.path.lexists(server.path)
+
+
+def test_a_simulator_is_reached_by_a_name_of_its_own_that_goes_with_it():
+    with PtyServer(BoardSimulator("8a", boards=(1,), locks=8)) as first, \
+            PtyServer(BoardSimulator("8a", boards=(1,), locks=8)) as second:
+        assert first.path != second.path and not first.path.startswith("/dev/pts/")
+        assert os.readlink(first.path) != os.readlink(second.path)
+    assert not os.path.lexists(first.path) and not os.path.exists(os.path.dirname(first.path))
 
 
 def test_port_that_cannot_open():
