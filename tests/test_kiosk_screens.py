@@ -14,7 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from browser import kiosk_rig, shot
 from locker_driver.pty_device import PtyDevice
 from factories import make_iin
-from test_kiosk_browser import TIMEOUT, scanner_burst, screen, type_on_keypad
+from test_kiosk_browser import TIMEOUT, scanner_burst, scanner_keys, screen, type_on_keypad
 
 SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080), (1080, 1920)]
 MIN_TARGET_PX = 48
@@ -242,11 +242,10 @@ def test_a_scan_is_acknowledged_before_it_ends_and_each_result_has_its_sound(rig
     screen(page, "welcome")
     credential = site.people[0]["iin"]
     # A scanner's first keystrokes: the page reacts before the scan is even complete.
-    page.keyboard.type(credential[:6], delay=4)
+    scanner_keys(page, credential[:6])
     assert page.get_attribute("body", "data-last-feedback") == "read"
     assert page.evaluate("window.__played") == ["sound-read"]
-    page.keyboard.type(credential[6:], delay=4)
-    page.keyboard.press("Enter")
+    scanner_keys(page, [*credential[6:], "Enter"])
     page.wait_for_selector("#scan-ack:not([hidden])")
     assert page.evaluate("window.__played") == ["sound-read"]  # one scan, one sound
     page.click("#lang-ru")
