@@ -16,6 +16,7 @@ import socket
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from appliance import records_place
 from attestation import audit
 from attestation import db as dbmod
 from attestation.errors import DomainError
@@ -99,8 +100,11 @@ COMMAND_MODULES = {
     "bench": "bench_commands", "cabinet": "cabinets", "cell": "cabinets",
     "camera": "camera_commands", "db": "db_commands", "decisions": "decisions",
     "kiosk": "users", "user": "users", "locker": "locker", "roster": "roster",
-    "serve": "serve", "sitting": "sittings", "venue": "sittings",
+    "serve": "serve", "sitting": "sittings", "venue": "sittings", "doctor": "doctor",
 }
+
+#: Commands that run when the records' place is unfit: the one that tells why.
+RUN_WITHOUT_RECORDS = frozenset({"doctor"})
 
 
 class LazyGroup(Group):
@@ -122,5 +126,11 @@ class LazyGroup(Group):
 def main(ctx, database_url):
     """Set up and run the attestation check-in kiosk and device lockers."""
     ctx.ensure_object(dict)["url"] = database_url
+    if ctx.invoked_subcommand not in RUN_WITHOUT_RECORDS:
+        try:
+            records_place.require()
+        except records_place.RecordsPlaceError as exc:
+            click.echo(f"error: nothing can be recorded: {exc} (run 'kioskctl doctor')", err=True)
+            ctx.exit(1)
 
 

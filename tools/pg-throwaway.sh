@@ -6,7 +6,7 @@
 # The server listens on 127.0.0.1:PORT and on a Unix socket inside DIR only.
 set -euo pipefail
 cmd=$1 dir=$2 port=${3:-54329}
-bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+bin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$bin" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 
 as_owner() {
@@ -26,7 +26,7 @@ start)
   echo "postgresql+psycopg://postgres@127.0.0.1:$port/attestation_test"
   ;;
 stop)
-  [ -d "$dir/data" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  if [ -d "$dir/data" ]; then as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$dir"
   ;;
 pause)   # stop the server but keep its data (fault tests)

@@ -6,7 +6,8 @@ pgdir=$(mktemp -d /tmp/attestation-pg.XXXXXX)
 chmod 755 "$pgdir"
 port=${PG_TEST_PORT:-$(( 20000 + RANDOM % 20000 ))}
 trap 'tools/pg-throwaway.sh stop "$pgdir"' EXIT
-export DATABASE_URL_PG=$(tools/pg-throwaway.sh start "$pgdir" "$port")
+DATABASE_URL_PG=$(tools/pg-throwaway.sh start "$pgdir" "$port")
+export DATABASE_URL_PG
 export REQUIRE_POSTGRES=1
 # The fault tests stop and start this server: they need its directory and port.
 export PG_TEST_DIR=$pgdir PG_TEST_PORT=$port

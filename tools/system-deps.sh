@@ -10,6 +10,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
 if [ "${NEED_BROWSER:-0}" = 1 ]; then
   [ -x /usr/bin/chromium ] || want+=(chromium)
   command -v systemd-analyze >/dev/null || want+=(systemd)
+  command -v shellcheck >/dev/null || want+=(shellcheck)
 fi
 
 [ ${#want[@]} -eq 0 ] && exit 0
