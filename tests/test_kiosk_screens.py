@@ -291,3 +291,82 @@ def test_sounds_are_local_distinct_files_and_can_be_muted(rig):
     page.wait_for_selector("#scan-ack:not([hidden])")
     assert page.get_attribute("body", "data-last-feedback") == "read"  # the colour still shows
     assert page.evaluate("window.__played") == []
+
+
+#: The page told the monitor is gone (hidden) or back: what the compositor's hiding of the
+#: window looks like to it (headless Chromium never hides a page by itself).
+MONITOR = """(off) => {
+  Object.defineProperty(document, "visibilityState", {value: off ? "hidden" : "visible", configurable: true});
+  Object.defineProperty(document, "hidden", {value: off, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def monitor_off_and_on(page, sizes, away_ms=0):
+    """What the kiosk's page goes through when the monitor is switched off and on under
+    cage: hidden, its timers stopped (frozen, as Chromium does to a hidden page) while the
+    output is gone, then resized to each mode the monitor offers as it comes back."""
+    cdp = page.context.new_cdp_session(page)
+    page.evaluate(MONITOR, True)
+    cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+    if away_ms:
+        page.wait_for_timeout(away_ms)  # longer than the idle time: no race, only a floor
+    cdp.send("Page.setWebLifecycleState", {"state": "active"})
+    for width, height in sizes:
+        page.set_viewport_size({"width": width, "height": height})
+    page.evaluate(MONITOR, False)
+    cdp.detach()
+
+
+def test_the_page_survives_the_monitor_switched_off_and_on(rig):
+    """Mid-identification, at every kiosk size the monitor may come back at (a 640x480
+    fallback mode first): the same screen, what was typed kept, the screen whole; then the
+    person goes on with a tap."""
+    page = new_page(rig, 1024, 600)
+    person = rig["site"].people[2]
+    page.goto(rig["url"])
+    screen(page, "welcome")
+    page.click("#lang-kk")
+    screen(page, "identify")
+    type_on_keypad(page, person["iin"][:6])
+    for width, height in SIZES:
+        monitor_off_and_on(page, [(640, 480), (width, height)])
+        assert page.get_attribute("body", "data-current") == "identify"
+        assert page.inner_text("#iin-display").startswith(person["iin"][:6])
+        check_whole(page, width, height, "kk", "30-identify-after-monitor")
+    type_on_keypad(page, person["iin"][6:])
+    page.click("#key-continue")
+    screen(page, "person")
+    assert page.inner_text("#person-name") == f"{person['last_name']} {person['first_name']}"
+
+
+def test_a_person_gone_while_the_monitor_was_off_is_forgotten(rig):
+    rig["app"].config["KIOSK_IDLE_SECONDS"] = 2
+    page = new_page(rig, 800, 480)
+    page.goto(rig["url"])
+    screen(page, "welcome")
+    page.click("#lang-ru")
+    screen(page, "identify")
+    type_on_keypad(page, "880101")
+    monitor_off_and_on(page, [(800, 480)], away_ms=2500)
+    screen(page, "welcome")
+    page.click("#lang-ru")
+    screen(page, "identify")
+    assert not any(c.isdigit() for c in page.inner_text("#iin-display"))
+
+
+def test_no_long_press_menu_zoom_or_swipe(rig):
+    page = new_page(rig, 800, 480, has_touch=True)
+    page.goto(rig["url"])
+    screen(page, "welcome")
+    prevented = page.evaluate("""() => {
+      const menu = new MouseEvent("contextmenu", {bubbles: true, cancelable: true});
+      document.getElementById("lang-kk").dispatchEvent(menu);
+      return menu.defaultPrevented;
+    }""")
+    assert prevented
+    style = page.evaluate("() => { const s = getComputedStyle(document.body); "
+                          "return [s.touchAction, s.overscrollBehaviorX, s.userSelect]; }")
+    assert style == ["pan-x pan-y", "none", "none"]
+    viewport = page.get_attribute('meta[name="viewport"]', "content")
+    assert "user-scalable=no" in viewport and "maximum-scale=1" in viewport

@@ -28,6 +28,7 @@
   let strings = {kk: {}, ru: {}};
   let state = fresh();
   let idleTimer = null, pollTimer = null, holdTimer = null, feedbackTimer = null, toastTimer = null;
+  let healthTimer = null, lastTouch = Date.now();
 
   function fresh() {
     return {lang: null, session: null, digits: "", pendingScan: null, cell: null,
@@ -329,6 +330,7 @@
 
   // -- idle and health ------------------------------------------------------------------
   function poke() {
+    lastTouch = Date.now();
     clearTimeout(idleTimer);
     idleTimer = setTimeout(onIdle, IDLE_MS);
   }
@@ -344,17 +346,31 @@
     reset();
   }
   async function checkHealth() {
+    clearTimeout(healthTimer);
     const screen = current();
     if (screen === "welcome" || screen === "out_of_order") {
       const data = await api("GET", "health");
       if (!(data.status === "ok" && data.ok)) outOfOrder(data.code || "E-NET");
       else if (screen === "out_of_order") show("welcome");
     }
-    setTimeout(checkHealth, HEALTH_MS);
+    clearTimeout(healthTimer);  // one loop, however many calls were in flight
+    healthTimer = setTimeout(checkHealth, HEALTH_MS);
+  }
+  // The monitor switched off and on (the compositor hides the page meanwhile, and the
+  // browser throttles a hidden page's timers): catch up at once rather than show a stale
+  // screen, or keep a person who walked away.
+  function onVisible() {
+    if (document.visibilityState !== "visible") return;
+    if (Date.now() - lastTouch >= IDLE_MS) onIdle();
+    checkHealth();
   }
 
   // -- wiring ---------------------------------------------------------------------------
   document.addEventListener("pointerdown", poke);
+  document.addEventListener("visibilitychange", onVisible);
+  // A touch kiosk: no long-press menu, no dragging a picture away.
+  document.addEventListener("contextmenu", (e) => e.preventDefault());
+  document.addEventListener("dragstart", (e) => e.preventDefault());
   document.querySelectorAll("[data-lang]").forEach(b => b.addEventListener("click", () => chooseLanguage(b.dataset.lang)));
   document.querySelectorAll("[data-action=restart]").forEach(b => b.addEventListener("click", reset));
   document.querySelectorAll("[data-digit]").forEach(b => b.addEventListener("click", () => {
