@@ -103,7 +103,11 @@ FSTAB
 Storage=persistent
 SystemMaxUse=200M
 CONF
-  if live; then systemctl daemon-reload; mount "$STATE"; mount /var/log/journal || true; fi
+  if live; then
+    systemctl daemon-reload
+    mountpoint -q "$STATE" || mount "$STATE"
+    mountpoint -q /var/log/journal || mount /var/log/journal || true
+  fi
 }
 
 appliance_config() {  # ROTATE SERIAL RECORDS
