@@ -10,6 +10,11 @@ from locker_driver.registry import make_driver
 from locker_driver.simulator import BoardSimulator, PtyServer, TcpServer
 
 PROTOCOLS = {"8a": ("rs485-8a", (1, 2, 3)), "kerong": ("kerong", (0, 1, 2))}
+#: How long the tests let the simulator take to answer a query.  A real board answers in
+#: about 10 ms, but on a loaded CI machine the simulator's thread can wait for a core far
+#: longer than the driver's 0.25 s default (a run of three suites at once once did).  Only
+#: a test that expects no reply pays it.
+REPLY = {"timeout": 2.0}
 
 
 @pytest.fixture(params=["8a", "kerong"])
@@ -18,7 +23,7 @@ def rig(request):
     sim = BoardSimulator(request.param, boards=boards, locks=8)
     server = PtyServer(sim)
     frames = []
-    driver = make_driver(kind, server.path, {"timeout": 0.1}, boards=boards,
+    driver = make_driver(kind, server.path, REPLY, boards=boards,
                          trace=lambda d, b: frames.append((d, b)))
     yield sim, driver, boards, frames
     driver.close()
@@ -103,7 +108,7 @@ def test_auto_close():
     window is seconds wide, so a loaded machine's slow read still lands inside it."""
     sim = BoardSimulator("8a", boards=(1,), locks=8, auto_close=2.0)
     with PtyServer(sim) as server:
-        driver = make_driver("rs485-8a", server.path, boards=(1,))
+        driver = make_driver("rs485-8a", server.path, REPLY, boards=(1,))
         driver.open_lock(1, 1)
         assert driver.read_doors(1)[1] is True
         assert time.monotonic() - sim.unlocks[0][2] < 2.0  # the read above was in the window
@@ -118,10 +123,10 @@ def test_auto_close():
 def test_polarity_is_a_cabinet_setting():
     sim = BoardSimulator("8a", boards=(1,), locks=8, open_is_set=False)
     with PtyServer(sim) as server:
-        wrong = make_driver("rs485-8a", server.path, boards=(1,), door_open_when_set=True)
+        wrong = make_driver("rs485-8a", server.path, REPLY, boards=(1,), door_open_when_set=True)
         assert wrong.read_doors(1)[1] is True  # every closed door reads as open
         wrong.close()
-        right = make_driver("rs485-8a", server.path, boards=(1,), door_open_when_set=False)
+        right = make_driver("rs485-8a", server.path, REPLY, boards=(1,), door_open_when_set=False)
         assert right.read_doors(1)[1] is False
         right.open_lock(1, 1)
         assert right.read_door(1, 1) is True
@@ -131,7 +136,7 @@ def test_polarity_is_a_cabinet_setting():
 def test_unplugged_adapter_comes_back(tmp_path):
     sim = BoardSimulator("8a", boards=(1,), locks=8)
     server = PtyServer(sim, link=str(tmp_path / "ttyRS485"))
-    driver = make_driver("rs485-8a", server.path, {"timeout": 0.1}, boards=(1,))
+    driver = make_driver("rs485-8a", server.path, REPLY, boards=(1,))
     try:
         driver.read_doors(1)
         assert os.readlink(server.path).startswith("/dev/pts/")
@@ -170,7 +175,7 @@ def test_port_that_cannot_open():
 def test_socket_url_to_tcp_simulator():
     sim = BoardSimulator("kerong", boards=(0,), locks=16)
     server = TcpServer(sim)
-    driver = make_driver("kerong", server.url, boards=(0,))
+    driver = make_driver("kerong", server.url, REPLY, boards=(0,))
     try:
         driver.open_lock(0, 16)
         assert driver.read_doors(0)[16] is True and sim.is_open(0, 16)
@@ -182,7 +187,7 @@ def test_socket_url_to_tcp_simulator():
 def test_kerong_board_that_does_not_answer_unlocks():
     sim = BoardSimulator("kerong", boards=(0,), locks=16)
     with PtyServer(sim) as server:
-        driver = make_driver("kerong", server.path, {"unlock_reply": "none"}, boards=(0,))
+        driver = make_driver("kerong", server.path, {**REPLY, "unlock_reply": "none"}, boards=(0,))
         driver.open_lock(0, 1)
         assert driver.read_door(0, 1) is True
         driver.close()
@@ -192,7 +197,7 @@ def test_silence_between_transactions():
     sim = BoardSimulator("8a", boards=(1,), locks=8)
     stamps = []
     with PtyServer(sim) as server:
-        driver = make_driver("rs485-8a", server.path, {"silence": 0.02}, boards=(1,),
+        driver = make_driver("rs485-8a", server.path, {**REPLY, "silence": 0.02}, boards=(1,),
                              trace=lambda d, b: stamps.append((d, time.monotonic())))
         for _ in range(4):
             driver.read_doors(1)
@@ -206,7 +211,7 @@ def test_a_board_answering_an_unlock_after_its_pulse_is_opened_with_one_frame(pr
     """Real timing: 600 ms from the unlock frame to its reply, bytes paced at the baud rate."""
     kind, boards = PROTOCOLS[protocol]
     sim = BoardSimulator(protocol, boards=boards[:1], locks=8, timing="real", unlock_reaction=0.6)
-    with PtyServer(sim) as server, make_driver(kind, server.path, boards=boards[:1]) as driver:
+    with PtyServer(sim) as server, make_driver(kind, server.path, REPLY, boards=boards[:1]) as driver:
         t0 = time.monotonic()
         driver.open_lock(boards[0], 2)
         took = time.monotonic() - t0
@@ -219,7 +224,7 @@ def test_a_board_answering_an_unlock_after_its_pulse_is_opened_with_one_frame(pr
 def test_a_late_reply_is_never_taken_for_the_next_answer(rig):
     sim, driver, boards, frames = rig
     b = boards[0]
-    sim.late, sim.late_by = 1, 0.15  # the next reply comes after the 0.1 s timeout
+    sim.late, sim.late_by = 1, 1.5 * REPLY["timeout"]  # the next reply comes after the timeout
     with pytest.raises(BoardNotResponding):
         driver.read_doors(b)  # the reply of this query says: every door closed
     sim.open_door(b, 5)
