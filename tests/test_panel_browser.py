@@ -1,5 +1,6 @@
 """The panel in Debian's Chromium: the board updates live while someone checks in at the kiosk."""
 
+import contextlib
 import threading
 import time
 
@@ -18,13 +19,15 @@ from panel_site import PASSWORD, add_users, panel_app
 TIMEOUT = 15_000
 
 
-@pytest.fixture
-def rig(playwright, sqlite_url):
+@contextlib.contextmanager
+def panel_rig(playwright, sqlite_url, *, cells=4, candidates=5):
+    """A venue on a simulated cabinet at a board's pace with its agent, the kiosk app and
+    the panel served, and Chromium."""
     from attestation.db import Database
     db = Database(sqlite_url)
     sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     pty = PtyServer(sim)
-    site = build_site(db, pty.path, cells=4, candidates=5, kiosks=1)
+    site = build_site(db, pty.path, cells=cells, candidates=candidates, kiosks=1)
     add_users(db)
     kiosk = kiosk_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0]})
     panel = panel_app(sqlite_url)
@@ -34,16 +37,24 @@ def rig(playwright, sqlite_url):
     t = threading.Thread(target=agent.run, args=(stop,), daemon=True)
     t.start()
     browser = launch(playwright)
-    yield dict(db=db, sim=sim, site=site, kiosk_url=ks.url, panel_url=ps.url, browser=browser)
-    browser.close()
-    stop.set()
-    t.join(timeout=5)
-    ks.stop()
-    ps.stop()
-    pty.stop()
-    for app in (kiosk, panel):
-        app.extensions["attestation_db"].dispose()
-    db.dispose()
+    try:
+        yield dict(db=db, sim=sim, site=site, kiosk_url=ks.url, panel_url=ps.url, browser=browser)
+    finally:
+        browser.close()
+        stop.set()
+        t.join(timeout=5)
+        ks.stop()
+        ps.stop()
+        pty.stop()
+        for app in (kiosk, panel):
+            app.extensions["attestation_db"].dispose()
+        db.dispose()
+
+
+@pytest.fixture
+def rig(playwright, sqlite_url):
+    with panel_rig(playwright, sqlite_url) as ctx:
+        yield ctx
 
 
 def sign_in(page, url, role, lang="ru"):
@@ -55,6 +66,14 @@ def sign_in(page, url, role, lang="ru"):
     page.wait_for_url("**/panel/")
 
 
+def open_row(page, entry_id):
+    """Open a board row's actions (a drawer under the row) and return the row's locator."""
+    row = page.locator(f'tbody[data-entry="{entry_id}"]')
+    row.locator("button.toggle").click()
+    row.locator("tr.drawer").wait_for()
+    return row
+
+
 def test_board_updates_live_during_a_kiosk_check_in(rig):
     site = rig["site"]
     # a 10" tablet at the commission's table
@@ -62,7 +81,7 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     panel.set_default_timeout(TIMEOUT)
     sign_in(panel, rig["panel_url"], "secretary")
     panel.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
-    panel.wait_for_selector("#rows tr")
+    panel.wait_for_selector("#board tbody[data-entry]")
     panel.wait_for_selector("#live-dot.on")
     assert panel.inner_text('.count[data-state="checked_in"] b') == "0"
     shot(panel, "panel", "ru", "01-board-before")
@@ -80,14 +99,14 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     t0 = time.monotonic()
     kiosk.click("#rules-ack")
     # no reload: the board changes by itself
-    panel.wait_for_selector('tr[data-state="checked_in"]')  # (the panel's CSP forbids eval)
+    panel.wait_for_selector('tbody[data-state="checked_in"]')  # (the panel's CSP forbids eval)
     elapsed = time.monotonic() - t0
     assert panel.inner_text('.count[data-state="checked_in"] b') == "1"
     assert panel.get_attribute("body", "data-version") != version
     # the changed rows came in the stream itself: no fetch per board per change
     panel.wait_for_selector("body[data-pushed]")
-    row = panel.locator('tr[data-state="checked_in"]')
-    row = panel.locator(f'tr[data-entry="{row.get_attribute("data-entry")}"]')  # this one, whatever comes
+    entry_id = panel.locator('tbody[data-state="checked_in"]').get_attribute("data-entry")
+    row = open_row(panel, entry_id)  # this one, whatever comes
     assert "Казахский" in row.inner_text() and "№1" in row.inner_text()
     assert row.locator(".badge.warn").count() == 1  # typed IIN: check the ID
     check_id = row.locator(".check-id")
@@ -103,8 +122,8 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
         other = s.execute(select(RosterEntry).where(RosterEntry.candidate.has(iin=site.people[2]["iin"]))).scalar()
         transitions.apply(s, other, "check_in", ACTOR)
         other_id = other.id
-    panel.wait_for_selector(f'tr[data-entry="{other_id}"][data-state="checked_in"]')
-    assert not panel.locator(f'tr[data-entry="{other_id}"] .check-id').is_visible()
+    panel.wait_for_selector(f'tbody[data-entry="{other_id}"][data-state="checked_in"]')
+    assert not open_row(panel, other_id).locator(".check-id").is_visible()
     # the whole board fits the tablet's width
     assert panel.evaluate("document.documentElement.scrollWidth") <= 1024
     shot(panel, "panel", "ru", "02-board-after-check-in")
@@ -114,11 +133,12 @@ def test_board_updates_live_during_a_kiosk_check_in(rig):
     row.locator("input[name=qualification_document]").fill("Сертификат № 5")
     row.locator("input[name=identity_checked]").check()
     row.locator("button.primary").click()
-    panel.wait_for_selector('tr[data-state="admitted"]')
+    panel.wait_for_selector('tbody[data-state="admitted"]')
     assert panel.evaluate("document.documentElement.scrollWidth") <= 1024
     shot(panel, "panel", "ru", "03-board-admitted")
     # the attestation file from the board, with the document just confirmed
-    panel.locator('tr[data-state="admitted"] a[href$="/file"]').click()
+    open_row(panel, panel.locator('tbody[data-state="admitted"]').get_attribute("data-entry"))
+    panel.locator('tbody[data-state="admitted"] a[href$="/file"]').click()
     panel.wait_for_selector("article.document")
     assert "Сертификат № 5" in panel.inner_text("article.document")
     shot(panel, "panel", "ru", "04-attestation-file")
@@ -137,7 +157,7 @@ def test_record_a_violation_and_print_the_act(rig):
     page.set_default_timeout(TIMEOUT)
     sign_in(page, rig["panel_url"], "member", "kk")
     page.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
-    page.click(f'tr[data-entry="{entry_id}"] a.danger')
+    open_row(page, entry_id).locator("a.danger").click()
     page.wait_for_selector("textarea[name=description]")
     page.check("input[value=literature]")
     page.fill("textarea[name=description]", "Шпаргалка в рукаве / Жеңінде шпаргалка")
@@ -162,7 +182,7 @@ def test_record_a_violation_and_print_the_act(rig):
     assert resp.status == 200 and resp.body()[:5] == b"%PDF-"
     page.emulate_media(media="screen")
     page.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
-    page.wait_for_selector(f'tr[data-entry="{entry_id}"][data-state="removed"]')
+    page.wait_for_selector(f'tbody[data-entry="{entry_id}"][data-state="removed"]')
 
 
 def test_cabinet_view_follows_the_doors(rig):
@@ -246,9 +266,9 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     form.locator("select[name=reason]").select_option("none")
     form.locator("button.primary").click()
     page.goto(board)
-    row = page.locator(f'tr[data-entry="{ids[0]}"]')
+    row = page.locator(f'tbody[data-entry="{ids[0]}"]')
     expect(row).to_have_attribute("data-state", "absent_invalid")
-    row.locator("a.correct").click()
+    open_row(page, ids[0]).locator("a.correct").click()
     page.fill("#reason-withdraw_absence", "Отмечена по ошибке: кандидат опоздал на 10 минут")
     page.click('form[data-kind="withdraw_absence"] button.primary')
     expect(page.locator("#entry-state")).to_contain_text("Ожидается")
@@ -301,7 +321,7 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     page.fill("#walk-in input[name=reason]", "Направлена управлением в день заседания")
     page.click("#walk-in button.primary")
     page.wait_for_url(board)
-    walk_row = page.locator("tr[data-entry]", has_text="Жаңабаева Өміржан")
+    walk_row = page.locator("tbody[data-entry]", has_text="Жаңабаева Өміржан")
     expect(walk_row.locator(".badge.corrected")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     shot(page, "panel", "ru", "08-board-with-corrections")

@@ -46,6 +46,29 @@ def _hhmm(moment):
     return local(moment).strftime("%H:%M") if moment else None
 
 
+#: When a candidate came into each state (the board's "time" column).
+STATE_SINCE = {states.CHECKED_IN: "checked_in_at", states.ADMITTED: "admitted_at",
+               states.IN_INTERVIEW: "interview_started_at", states.INTERVIEWED: "interviewed_at",
+               states.DECIDED: "decided_at", states.REMOVED: "removed_at",
+               states.ABSENT_VALID: "absence_recorded_at", states.ABSENT_INVALID: "absence_recorded_at"}
+#: The board's order: who needs someone's action comes first, in this order (and, in each
+#: group, who has waited longest); devices still in a cell after the interview come last
+#: of them; then everyone else, in the alphabet.
+ACTION_FIRST = (states.CHECKED_IN, states.ADMITTED, states.IN_INTERVIEW)
+
+
+def priority(entry, holds_cell: bool) -> list:
+    """``[group, since]`` to sort the board by (``since``: ISO time, "" for the rest)."""
+    since = getattr(entry, STATE_SINCE[entry.state]) if entry.state in STATE_SINCE else None
+    if entry.state in ACTION_FIRST:
+        group = ACTION_FIRST.index(entry.state)
+    elif holds_cell:
+        group = len(ACTION_FIRST)
+    else:
+        return [len(ACTION_FIRST) + 1, ""]
+    return [group, since.isoformat() if since else ""]
+
+
 #: What the board calls each phase of a "return devices" unlock.
 RETURN_STATUS = {UnlockPhase.OPENING: "pending", UnlockPhase.LOCK_FAULT: "failed",
                  UnlockPhase.PUT_DEVICES: "opened", UnlockPhase.DONE: "opened"}
@@ -131,6 +154,7 @@ def _rows(s, sitting_id: int, only: set[int] | None = None) -> list[dict]:
             "language": entry.language, "identified_by": entry.identified_by,
             "identity_to_check": bool(entry.identity_to_check) and entry.identity_checked_at is None,
             "times": {k: _hhmm(getattr(entry, k)) for k in TIMES},
+            "since": _hhmm(getattr(entry, STATE_SINCE[entry.state])) if entry.state in STATE_SINCE else None,
             "cell": None, "return": None, "acts": [], "absence": None, "decision": None,
             "corrections": [c.kind for c in corrected.get(entry.id, [])],
         }
@@ -139,6 +163,7 @@ def _rows(s, sitting_id: int, only: set[int] | None = None) -> list[dict]:
             row["cell"] = {"number": cell.number, "cabinet": cab.name, "door": cell.door,
                            "released": a.released_at is not None}
             row["return"] = return_status(returns.get(a.id), a, cell)
+        row["priority"] = priority(entry, row["cell"] is not None and not row["cell"]["released"])
         for act in acts.get(entry.id, []):
             row["acts"].append({"id": act.id, "number": act.label, "kind": act.kind})
         if entry.id in absences and entry.state in (states.ABSENT_VALID, states.ABSENT_INVALID):
