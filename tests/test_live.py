@@ -199,8 +199,8 @@ def test_postgres_notifies_the_records_channel_at_commit(pg_url):
             setup_venue(s, cells=1, candidates=1)
         stop = threading.Event()
         t0 = time.monotonic()
-        signal.wait(5.0, stop)
-        assert time.monotonic() - t0 < 2.0 and signal.changed()
+        signal.wait(20.0, stop)
+        assert time.monotonic() - t0 < 15.0 and signal.changed()  # woken, not timed out
         assert not signal.changed()  # consumed
         signal.close()
     finally:
