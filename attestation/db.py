@@ -176,6 +176,18 @@ class Database:
             if woken:
                 wakeup.notify(self.url, woken)
 
+    @contextlib.contextmanager
+    def rehearse(self):
+        """A write transaction that is always rolled back: an action run with every check
+        (its rules, the rows' states, the constraints at flush) before a person is asked to
+        confirm it, and nothing kept, nothing published, nobody woken."""
+        with self._write() as session:
+            try:
+                yield session
+                session.flush()
+            finally:
+                session.rollback()
+
     def run_write(self, fn, *args, attempts: int = 5, **kwargs):
         """Run ``fn(session, *args, **kwargs)`` in a write transaction, retrying conflicts."""
         for attempt in range(attempts):

@@ -55,26 +55,31 @@ def violation_form(entry_id):
                            now=local(utcnow()).strftime("%H:%M"))
 
 
+def _draw_up(s, entry_id):
+    entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
+    corrects = None
+    if field("corrects"):
+        ref = field("corrects")
+        corrects = s.get(ViolationAct, int(ref)) if ref.isdigit() and int(ref) < 2**31 else None
+        if corrects is None:
+            raise InvalidInput("unknown act", code="wrong_candidate")
+    return violations.draw_up(s, entry, kind=field("kind"), description=field("description"),
+                              occurred_at=_occurred(field("occurred_at")),
+                              recorded_by_id=g.user.id, witnesses=field("witnesses"),
+                              actor=actor(), corrects=corrects)
+
+
 def _record(entry_id):
     back = url_for("acts.violation_form", entry_id=entry_id)
-    if not confirmed():
-        with db().read() as s:
-            name = load(s, RosterEntry, entry_id, *loaders.ENTRY).candidate.full_name
-        return confirmation(_("Draw up the act? %(name)s is removed from this attestation.", name=name),
-                            back, [field("description")], _("Draw up the act"))
     try:
+        if not confirmed():
+            # Every check first: a refusal is shown before the question, not after it.
+            with db().rehearse() as s:
+                name = _draw_up(s, entry_id).roster_entry.candidate.full_name
+            return confirmation(_("Draw up the act? %(name)s is removed from this attestation.", name=name),
+                                back, [field("description")], _("Draw up the act"))
         with db().write() as s:
-            entry = load(s, RosterEntry, entry_id, *loaders.ENTRY)
-            corrects = None
-            if field("corrects"):
-                ref = field("corrects")
-                corrects = s.get(ViolationAct, int(ref)) if ref.isdigit() and int(ref) < 2**31 else None
-                if corrects is None:
-                    raise InvalidInput("unknown act", code="wrong_candidate")
-            act = violations.draw_up(s, entry, kind=field("kind"), description=field("description"),
-                                     occurred_at=_occurred(field("occurred_at")),
-                                     recorded_by_id=g.user.id, witnesses=field("witnesses"),
-                                     actor=actor(), corrects=corrects)
+            act = _draw_up(s, entry_id)
             act_id, label = act.id, act.label
     except DomainError as exc:
         return failed(exc, back)

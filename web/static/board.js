@@ -178,6 +178,21 @@
     render();
   });
 
+  // A row's form the server refused (its message is on the page): open again, as typed.
+  let refused = [];
+  function reopenRefused() {
+    if (!window.panelForms || !document.querySelector(".flash.error")) return;
+    const ids = new Set(data.rows.map(r => r.id));
+    refused = panelForms.kept().map(a => a.match(/^\/panel\/entries\/(\d+)\/[a-z-]+$/))
+      .filter(m => m && ids.has(Number(m[1]))).map(m => Number(m[1]));
+    for (const id of refused) open.add(id);
+  }
+  function restoreRefused() {
+    for (const id of refused) tableEl.querySelectorAll('tbody[data-entry="' + id + '"] form').forEach(panelForms.restore);
+    if (refused.length) frozen = [...tableEl.querySelectorAll("tbody[data-entry]")].map(t => Number(t.dataset.entry));
+    refused = [];
+  }
+
   async function refresh() {
     pending = null;
     try {
@@ -185,7 +200,8 @@
       const res = await fetch(cfg.urls.board + since, {headers: {"Accept": "application/json"}, credentials: "same-origin"});
       if (res.status === 401) { location.reload(); return; }
       const got = await res.json();
-      if (got.full || !data) { data = got; render(); } else apply(got);
+      if (!data) { data = got; reopenRefused(); render(); restoreRefused(); }
+      else if (got.full) { data = got; render(); } else apply(got);
     } catch (e) { /* the next event or reconnect retries */ }
   }
   function soon() { if (!pending) pending = setTimeout(refresh, 50); }
