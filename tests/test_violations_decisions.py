@@ -91,3 +91,29 @@ def test_decision_flow_and_rules(db, ready):
         d = decisions.record(s, e, outcome_code="assign_category", category_code="first",
                              recorded_by_id=member, actor=ACTOR)
         assert e.state == "decided" and e.decided_at and d.category_code == "first"
+
+
+def test_a_rehearsed_act_is_checked_and_then_leaves_no_trace(db, ready):
+    """What the panel runs before asking "draw up the act?": every rule, nothing kept."""
+    from sqlalchemy import func, select
+
+    from attestation.models import AuditEntry
+    ids, member = ready
+    with db.read() as s:
+        audit_before = s.execute(select(func.max(AuditEntry.id))).scalar()
+    with db.rehearse() as s:
+        act = violations.draw_up(s, s.get(RosterEntry, ids[0]), kind="device", description="Телефон",
+                                 recorded_by_id=member, occurred_at=utcnow(), actor=ACTOR)
+        assert act.number == 1 and s.get(RosterEntry, ids[0]).state == "removed"
+    with pytest.raises(InvalidInput):
+        with db.rehearse() as s:
+            violations.draw_up(s, s.get(RosterEntry, ids[0]), kind="device", description="Телефон",
+                               recorded_by_id=member, occurred_at=utcnow() + dt.timedelta(hours=1),
+                               actor=ACTOR)
+    with db.read() as s:
+        assert s.execute(select(func.count(ViolationAct.id))).scalar() == 0
+        assert s.get(RosterEntry, ids[0]).state == "checked_in"
+        assert s.execute(select(func.max(AuditEntry.id))).scalar() == audit_before
+    with db.write() as s:  # the real one still gets number 1
+        assert violations.draw_up(s, s.get(RosterEntry, ids[0]), kind="device", description="Телефон",
+                                  recorded_by_id=member, occurred_at=utcnow(), actor=ACTOR).number == 1
