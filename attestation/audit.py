@@ -32,6 +32,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import audit_anchor
+from .audit_actions import ACTIONS
 from .db import is_postgresql
 from .models import AuditEntry
 from .timeutil import utcnow
@@ -79,7 +80,12 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 def append(session: Session, actor: Actor, action: str, subject_type: str, subject_id,
            *, before: dict | None = None, after: dict | None = None,
            sitting_id: int | None = None) -> AuditEntry:
-    """Append one entry in the caller's transaction (call it after the change it records)."""
+    """Append one entry in the caller's transaction (call it after the change it records).
+
+    ``action`` is one of :data:`attestation.audit_actions.ACTIONS` (ValueError otherwise:
+    an action nobody could read in words is a mistake of the code, not of the user)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: add it to attestation.audit_actions")
     if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     prev = session.execute(

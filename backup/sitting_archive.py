@@ -10,6 +10,7 @@ Layout (every path below the ZIP's root)::
     files/file-ENTRY-kk.pdf, files/file-ENTRY-ru.pdf       every candidate's attestation file
     roster.csv               the sitting's roster (UTF-8 with BOM, semicolons: Excel in ru/kk)
     audit/entries.jsonl      the sitting's audit entries, one JSON object a line, in id order
+    audit/log-kk.csv, audit/log-ru.csv                     the same entries in words
     audit/head.json          the chain's head when the archive was made: id, hash, signature
 
 :func:`verify` fails when a member is added, removed or changed (its sum), when the

@@ -23,6 +23,7 @@ from attestation.timeutil import utcnow
 from attestation.vocabulary import Language, values
 from backup import sitting_archive as archive_format
 
+from . import audit_words
 from .act_document import act_pdf, act_texts
 from .attestation_file import file_pdf, file_texts
 from .auth import requires
@@ -56,6 +57,8 @@ def build(s, sitting: Sitting, made_by: str) -> bytes:
     log = s.execute(select(AuditEntry).where(AuditEntry.sitting_id == sitting.id,
                                              AuditEntry.id <= (head.entry_id if head else 0))
                     .order_by(AuditEntry.id)).scalars().all()
+    for lang in values(Language):
+        documents[f"audit/log-{lang}.csv"] = _log_csv(s, log, lang)
     about = {"sitting": {"id": sitting.id, "venue": sitting.venue.code, "date": sitting.date.isoformat(),
                          "start": f"{sitting.start_time:%H:%M}", "status": str(sitting.status)},
              "made_at": utcnow().isoformat(timespec="seconds"), "made_by": made_by}
@@ -78,6 +81,15 @@ def _roster_csv(entries) -> bytes:
     body = [[iin_mod.on_document(e.candidate.iin), e.candidate.full_name, e.candidate.organization, e.candidate.position,
              both(lambda e=e: LANGUAGES.get(e.language or "", "")), both(lambda e=e: STATES[e.state])]
             for e in sorted(entries, key=lambda e: name_key(e.candidate))]
+    return csv_bytes(head, body)
+
+
+def _log_csv(s, log, lang: str) -> bytes:
+    """The sitting's audit entries in words, in ``lang`` (entries.jsonl holds them as stored)."""
+    with force_locale(lang):
+        head = [_("When"), _("Who"), _("What"), _("Details"), _("Device"), "#"]
+        body = [[item["when"], item["who"], item["what"], audit_words.detail_line(item), item["device"],
+                 item["entry"].id] for item in audit_words.in_words(s, log, lang)]
     return csv_bytes(head, body)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from attestation import corrections, loaders
-from attestation.models import Absence, Assignment, Decision, RosterEntry, ViolationAct
+from attestation.models import Absence, Assignment, AuditEntry, Decision, RosterEntry, ViolationAct
 from attestation import iin as iin_mod, states
 from attestation.timeutil import local
 
+from . import audit_words
 from .auth import requires
 from .common import db, document_lang, load
 from .corrections import decision_text, history
@@ -87,16 +88,34 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+def file_history(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
+    """Every audited fact about the candidate, in words: (when and who, what)."""
+    log = s.execute(select(AuditEntry).where(
+        or_(AuditEntry.sitting_id == entry.sitting_id,
+            (AuditEntry.subject_type == "roster_entry") & (AuditEntry.subject_id == str(entry.id))))
+        .order_by(AuditEntry.id)).scalars().all()
+    mine = [e for e in log if (e.subject_type == "roster_entry" and e.subject_id == str(entry.id))
+            or (e.after or {}).get("roster_entry_id") == entry.id]
+    with force_locale(lang):
+        return [(f"{item['when']} · {item['who']}",
+                 item["what"] + (f" ({audit_words.detail_line(item)})" if item["details"] else ""))
+                for item in audit_words.in_words(s, mine, lang)]
+
+
 def file_texts(s, entry: RosterEntry, lang: str) -> dict:
     with force_locale(lang):
-        title = _("ATTESTATION FILE of a social worker")
-    return {"lang": lang, "entry_id": entry.id, "title": title, "rows": file_rows(s, entry, lang)}
+        title, history_title = _("ATTESTATION FILE of a social worker"), _("History of the file")
+    return {"lang": lang, "entry_id": entry.id, "title": title, "rows": file_rows(s, entry, lang),
+            "history_title": history_title, "history": file_history(s, entry, lang)}
 
 
 def file_pdf(texts: dict) -> bytes:
     pdf = Document()
     pdf.heading(texts["title"])
     pdf.pairs(texts["rows"])
+    if texts["history"]:
+        pdf.paragraph(texts["history_title"], size=11, bold=True)
+        pdf.pairs(texts["history"])
     return pdf.to_bytes()
 
 

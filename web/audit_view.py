@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, session
 from sqlalchemy import select
 
 from attestation import audit, scoping
 from attestation.models import AuditEntry
-from attestation.timeutil import local
 
+from . import audit_words
 from .auth import requires
 from .common import db
 from .texts import AUDIT_WARNINGS
@@ -40,5 +40,5 @@ def audit_log():
         database = db()
         check = audit.verify(s, key=database.audit_key, checkpoints=(
             database.audit_publisher.published() if database.audit_publisher else ()))
-    items = [(local(r.at).strftime("%d.%m.%Y %H:%M:%S"), r) for r in rows]
+        items = audit_words.in_words(s, rows, session.get("lang", "ru"))
     return render_template("audit.html", items=items, check=check, audit_warnings=AUDIT_WARNINGS, sitting=sitting, entry=entry, cell=cell)
