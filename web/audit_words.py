@@ -269,29 +269,28 @@ def details(entry, names: Names, lang: str) -> list[tuple[str, str]]:
     return out
 
 
+#: How actors and devices other than panel users read: ``kind:name`` as stored.
+ACTOR_KINDS = {"kiosk": _l("kiosk %(name)s"), "agent": _l("agent of cabinet %(name)s"),
+               "cli": _l("command line (%(name)s)")}
+DEVICE_KINDS = {"panel": _l("panel, %(name)s"), "host": _l("computer %(name)s"),
+                "kiosk": _l("kiosk %(name)s")}
+
+
+def _kind_and_name(stored: str, kinds: dict) -> str:
+    kind, _sep, name = stored.partition(":")
+    return str(kinds[kind]) % {"name": name} if kind in kinds else stored
+
+
 def who(entry, names: Names) -> str:
     kind, _sep, name = entry.actor.partition(":")
-    if kind == "user":
-        user = names.users.get(name)
-        return f"{user.full_name or user.username}, {ROLE_NAMES.get(user.role, user.role)}" if user else name
-    if kind == "kiosk":
-        return _("kiosk %(name)s", name=name)
-    if kind == "agent":
-        return _("agent of cabinet %(name)s", name=name)
-    if kind == "cli":
-        return _("command line (%(name)s)", name=name)
-    return entry.actor
+    user = names.users.get(name) if kind == "user" else None
+    if user is not None:
+        return f"{user.full_name or user.username}, {ROLE_NAMES.get(user.role, user.role)}"
+    return _kind_and_name(entry.actor, ACTOR_KINDS)
 
 
 def device(entry) -> str:
-    kind, _sep, name = (entry.device or "").partition(":")
-    if kind == "panel":
-        return _("panel, %(address)s", address=name)
-    if kind == "host":
-        return _("computer %(name)s", name=name)
-    if kind == "kiosk":
-        return _("kiosk %(name)s", name=name)
-    return entry.device or ""
+    return _kind_and_name(entry.device or "", DEVICE_KINDS)
 
 
 def when(entry) -> str:
