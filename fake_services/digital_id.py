@@ -10,8 +10,15 @@ import json
 import threading
 import time
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access log: in ``make demo`` it would be printed into the ``scan>`` prompt."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
 
 
 class FakeDigitalDocuments:
@@ -21,7 +28,7 @@ class FakeDigitalDocuments:
         self.delay = 0.0
         self.fail = False
         self.requests = 0
-        self._server = make_server("127.0.0.1", port, self._app, threaded=True)
+        self._server = make_server("127.0.0.1", port, self._app, threaded=True, request_handler=_Quiet)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

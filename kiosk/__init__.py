@@ -29,6 +29,7 @@ DEFAULTS = {
     "KIOSK_TOKEN": None,            # this kiosk's device token (the page uses it)
     "KIOSK_IDLE_SECONDS": 60,       # back to the welcome screen after this long untouched
     "KIOSK_SCAN_HOLD_SECONDS": 20,  # a scan on the welcome screen waits this long for a language
+    "KIOSK_RESULT_SECONDS": 15,     # a "done" screen returns to the welcome screen by itself
     "KIOSK_VOLUME": 70,             # sounds, 0 (mute) to 100
     "KIOSK_SESSION_MINUTES": 10,    # a kiosk session's lifetime
     "KIOSK_DOOR_WAIT_SECONDS": 90,  # then the page asks the person to call staff

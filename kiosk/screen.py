@@ -37,6 +37,7 @@ def page():
                            idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
                            door_wait_seconds=current_app.config["KIOSK_DOOR_WAIT_SECONDS"],
                            scan_hold_seconds=current_app.config["KIOSK_SCAN_HOLD_SECONDS"],
+                           result_seconds=current_app.config["KIOSK_RESULT_SECONDS"],
                            volume=max(0, min(100, int(current_app.config["KIOSK_VOLUME"]))),
                            serial_scanner="serial_scanner" in current_app.extensions or
                            "camera" in current_app.extensions,

@@ -54,6 +54,8 @@ UI = {
     "done.body": _l("Your devices are in cell {number}. After the interview a staff member "
                     "will open it for you."),
     "done.wait": _l("Please wait to be called by the commission."),
+    "done.finish": _l("Done: the next person, please"),
+    "done.returning": _l("The screen returns to the start in {seconds} s"),
     "existing.title": _l("You are already checked in"),
     "existing.body": _l("Your devices are in cell {number}."),
     "refusal.call_staff": _l("If you need help, call a staff member."),

@@ -94,7 +94,10 @@ def kiosk_rig(playwright, sqlite_url, *, cells, candidates, config=lambda site: 
     sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
     pty = PtyServer(sim)
     site = build_site(db, pty.path, cells=cells, candidates=candidates, kiosks=1)
-    app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0], **config(site)})
+    # A result screen's own return (15 s) would race a test's next tap on a loaded machine;
+    # test_kiosk_browser.py tests that return with a short one.
+    app = create_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0],
+                      "KIOSK_RESULT_SECONDS": 600, **config(site)})
     server = ServerThread(app)
     agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.05, jam_timeout=3))
     stop = threading.Event()

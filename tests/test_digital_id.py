@@ -62,3 +62,12 @@ def test_same_name():
     assert same_name("Семёнова", "СЕМЕНОВА ")
     assert same_name("Әбенова", "әбенова")
     assert not same_name("Абенова", "Әбенова")
+
+
+def test_the_stand_in_keeps_no_access_log(fake, caplog):
+    """``make demo`` prints its log beside the ``scan>`` prompt: the stand-in says nothing."""
+    import logging
+    with caplog.at_level(logging.DEBUG, logger="werkzeug"):
+        fake.add("qr-quiet", iin="880412450773", last_name="Тестова", first_name="Ә")
+        assert DigitalDocumentsClient(fake.url, "secret").resolve("qr-quiet").iin == "880412450773"
+    assert fake.requests == 1 and not [r for r in caplog.records if r.name == "werkzeug"]

@@ -259,6 +259,43 @@ def test_idle_timeout_forgets_the_person(kiosk, playwright):
     assert site.people[5]["last_name"] not in page.inner_text("body")
 
 
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_the_done_screen_says_what_next_and_returns_by_itself(kiosk, lang):
+    kiosk["app"].config["KIOSK_RESULT_SECONDS"] = 3
+    page, site, sim = kiosk["page"], kiosk["site"], kiosk["sim"]
+    page.goto(kiosk["url"])
+    screen(page, "welcome")
+    page.click(f"#lang-{lang}")
+    screen(page, "identify")
+    scanner_burst(page, site.mrz_of(4))
+    screen(page, "person")
+    page.click("#person-yes")
+    page.click("#stages-ack")
+    page.click("#rules-ack")
+    screen(page, "cell")
+    sim.close_door(1, int(page.inner_text("#cell-number")))
+    screen(page, "done")
+    button = {"kk": "Дайын — келесі адам", "ru": "Готово — следующий, пожалуйста"}[lang]
+    returning = {"kk": "басына оралады", "ru": "вернётся к началу"}[lang]
+    assert page.inner_text("#done-restart") == button
+    assert returning in page.inner_text("#done-countdown")
+    shot(page, "kiosk", lang, "08b-done-next-person")
+    screen(page, "welcome")  # by itself: the next person finds the start
+
+
+def test_the_page_asks_for_nothing_it_does_not_have(kiosk):
+    """No 404 in a page load (a browser asks /favicon.ico unless the page names an icon)."""
+    page = kiosk["page"]
+    failed = []
+    page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    page.goto(kiosk["url"])
+    screen(page, "welcome")
+    icon = page.get_attribute('link[rel="icon"]', "href")
+    answer = page.request.get(kiosk["url"].rstrip("/") + icon)
+    assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+    assert not failed, failed
+
+
 def test_out_of_order_and_recovery(kiosk):
     """With no sign of life from the cabinet's agent, the kiosk says so; then recovers."""
     from attestation.models import AgentHeartbeat

@@ -18,6 +18,7 @@
   const IDLE_MS = Number(body.dataset.idle) * 1000;
   const DOOR_WAIT_MS = Number(body.dataset.doorWait) * 1000;
   const SCAN_HOLD_MS = Number(body.dataset.scanHold) * 1000;
+  const RESULT_SECONDS = Number(body.dataset.result);
   const VOLUME = Math.max(0, Math.min(100, Number(body.dataset.volume))) / 100;
   const FEEDBACK_MS = 900;       // how long the coloured frame of a feedback stays
   const SCAN_MEDIAN_GAP_MS = 50; // a scanner types faster than this between keys (median)
@@ -28,7 +29,7 @@
   let strings = {kk: {}, ru: {}};
   let state = fresh();
   let idleTimer = null, pollTimer = null, holdTimer = null, feedbackTimer = null, toastTimer = null;
-  let healthTimer = null, lastTouch = Date.now();
+  let healthTimer = null, lastTouch = Date.now(), countdownTimer = null;
 
   function fresh() {
     return {lang: null, session: null, digits: "", pendingScan: null, cell: null,
@@ -52,6 +53,21 @@
     document.querySelectorAll(".screen").forEach(s => s.classList.toggle("active", s.dataset.screen === name));
     body.dataset.current = name;
     poke();
+    clearInterval(countdownTimer);
+    if (name === "done" || name === "existing") countDown(name);
+  }
+  // A person who got their cell walks away: the screen goes back for the next one by itself.
+  function countDown(name) {
+    const el = document.getElementById(name + "-countdown");
+    let left = RESULT_SECONDS;
+    const tick = () => {
+      if (current() !== name) { clearInterval(countdownTimer); return; }
+      if (left <= 0) { clearInterval(countdownTimer); reset(); return; }
+      el.textContent = t("done.returning", {seconds: num(left)});
+      left--;
+    };
+    tick();
+    countdownTimer = setInterval(tick, 1000);
   }
   function current() { return body.dataset.current || "welcome"; }
 
