@@ -241,6 +241,8 @@ class ErrorCode(enum.StrEnum):
     CORRECTION_NOT_ALLOWED = "correction_not_allowed"
     NOTHING_CHANGED = "nothing_changed"
     COMMISSION_INCOMPLETE = "commission_incomplete"
+    NOBODY_TICKED = "nobody_ticked"
+    NOT_OF_THIS_SITTING = "not_of_this_sitting"
 
 
 def values(enum_class) -> tuple[str, ...]:

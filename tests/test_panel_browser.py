@@ -336,9 +336,10 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     walk_form.locator("button.primary").click()
     page.wait_for_selector(".flash.ok")
 
-    # 5. closed with confirmation, reopened by the chair, closed again
+    # 5. closed with confirmation (from the end-of-day page), reopened by the chair, closed again
     page.goto(board)
-    page.click("form.inline button:has-text('Закрыть заседание')")
+    page.click("#end-of-day")
+    page.click("#close-sitting")
     page.wait_for_selector("#confirm-yes")
     details = page.inner_text(".confirm-details")
     assert "без итогового результата: 0" in details and "не записан" not in details
@@ -350,8 +351,8 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     chair.fill("#reopen-reason", "Уточнение решения по заявлению члена комиссии")
     chair.click("button:has-text('Открыть заседание снова')")
     chair.wait_for_selector(".flash.ok")
-    page.goto(board)
-    page.click("form.inline button:has-text('Закрыть заседание')")
+    page.goto(f"{board}/end")
+    page.click("#close-sitting")
     page.click("#confirm-yes")
     expect(page.locator(".badge", has_text="закрыто")).to_be_visible()
 

@@ -19,7 +19,7 @@ from webcore import app as webapp
 from webcore import errors, i18n
 
 from . import (acts, actions, admin, archive, attestation_file, audit_view, auth, board, cabinets,
-               commission, corrections, meta, protocol, roster)
+               commission, corrections, end_of_day, meta, protocol, roster)
 from .board_data import BoardCache
 
 TRANSLATIONS = pathlib.Path(__file__).with_name("translations")
@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     auth.init_app(app)
     for module in (auth, board, actions, corrections, commission, acts, cabinets, protocol,
-                   attestation_file, archive, roster, audit_view, admin, meta):
+                   attestation_file, archive, roster, audit_view, admin, meta, end_of_day):
         app.register_blueprint(module.bp)
     app.after_request(_security_headers)
     errors.register(app, is_api=lambda: request.path.startswith("/panel/api/") or request.is_json,

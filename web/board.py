@@ -16,7 +16,7 @@ from attestation.timeutil import local_today
 from attestation.vocabulary import SittingStatus
 
 
-from . import live
+from . import end_of_day, live
 from .auth import actor, requires
 from .roles import allowed
 from .common import confirmation, confirmed, db, done, failed, field, load
@@ -87,8 +87,13 @@ def set_status(sitting_id):
                 s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)
                           .options(*loaders.ENTRY)).scalars(), key=lambda e: name_key(e.candidate))
                 if e.state not in FINAL]
+            held = end_of_day.day(s, sitting_id)["holding"]
         warnings = [_("The commission at the sitting is not recorded: the protocol will name "
                       "nobody to sign it.")] if no_commission else []
+        if held:
+            warnings.append(_("Devices still locked in a cell: %(count)s (%(who)s). Return them from "
+                              "the end-of-day page first.", count=len(held),
+                              who=", ".join(f"№{h['cell']} {h['entry'].candidate.full_name}" for h in held)))
         return confirmation(_("Close the sitting? Check-in ends; late arrivals are told registration has ended."),
                             back, warnings + [_("Still without a final result: %(count)s", count=len(pending))]
                             + pending,

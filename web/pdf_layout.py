@@ -66,7 +66,9 @@ class Document(FPDF):
 
     def grid(self, head: Sequence[str], body: Iterable[Sequence[str]],
              widths: Sequence[float]) -> None:
-        """A table whose heading row repeats on every page; ``widths`` are relative."""
+        """A table whose heading row repeats on every page; ``widths`` are relative, widened
+        where a heading's longest word would not fit (it would be broken mid-word)."""
+        widths = self._fit_headings(head, widths)
         self.set_font("DejaVu", "", 8)
         with self.table(col_widths=widths, headings_style=FontFace(emphasis="BOLD"),
                         line_height=4.2, text_align="LEFT", repeat_headings=1) as table:
@@ -74,6 +76,20 @@ class Document(FPDF):
             for values in body:
                 table.row([str(v) if v is not None else "" for v in values])
         self.ln(4)
+
+    def _fit_headings(self, head: Sequence[str], widths: Sequence[float]) -> list[float]:
+        """Column widths in mm: each at least its heading's longest word (bold 8 pt plus the
+        cell's padding), the room taken from the columns that have it to spare."""
+        self.set_font("DejaVu", "B", 8)
+        share = [w / sum(widths) * self.epw for w in widths]
+        need = [max((self.get_string_width(word) for word in str(h).split()), default=0) + 2.5
+                for h in head]
+        grown = [max(s, n) for s, n in zip(share, need)]
+        spare = [max(0.0, s - n) for s, n in zip(share, need)]
+        over = sum(grown) - self.epw
+        if over > 0 and sum(spare) > 0:
+            grown = [g - over * sp / sum(spare) for g, sp in zip(grown, spare)]
+        return grown
 
     def signatures(self, intro: str, names: Sequence[tuple[str, str]], blank: int = 0) -> None:
         """A signature line per (role, name), then ``blank`` unnamed lines."""

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from attestation import commission, corrections, loaders
+from attestation import commission, corrections, custody, loaders
 from attestation import iin as iin_mod
 from attestation.models import (
     Absence,
@@ -24,6 +24,7 @@ from attestation.models import (
 )
 from attestation.collation import name_key
 from attestation.states import FINAL
+from attestation.timeutil import local
 from attestation.vocabulary import SittingStatus
 
 from .auth import requires
@@ -77,6 +78,17 @@ def columns(lang):
                 _("Language of the attestation"), _("Decision"), _("Qualification category"), _("Note")]
 
 
+def _hhmm(moment) -> str:
+    return f"{local(moment):%H:%M}" if moment else "—"
+
+
+def custody_rows(s, sitting_id: int) -> list[list[str]]:
+    """The annex: every cell used at the sitting, whose, and the times of its day."""
+    return [[c.person, f"№{c.cell} ({c.cabinet})", _hhmm(c.opened_at), _hhmm(c.locked_at),
+             _hhmm(c.return_asked_at), c.return_asked_by.partition(":")[2] or c.return_asked_by or "—",
+             _hhmm(c.returned_at), _hhmm(c.released_at)] for c in custody.report(s, sitting_id)]
+
+
 def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict:
     """Everything the protocol says in ``lang``, for the page, the PDF and the archive."""
     rows = protocol_rows(s, sitting.id, lang)
@@ -100,6 +112,10 @@ def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict
             "signatures": _("Signatures:"), "signers": members,
             "blank_signatures": 0 if members else 4,
             "checkpoint": _("Audit log checkpoint: %(point)s", point=checkpoint) if checkpoint else "",
+            "custody_title": _("Annex: the cells of the day (devices kept during the attestation)"),
+            "custody_columns": [_("Candidate"), _("Cell"), _("Devices in"), _("Cell locked"),
+                                _("Return asked"), _("By"), _("Devices out"), _("Cell free")],
+            "custody": custody_rows(s, sitting.id),
         }
 
 
@@ -115,6 +131,9 @@ def protocol_pdf(texts: dict) -> bytes:
              r["category"], r["note"]] for n, r in enumerate(texts["rows"], 1)]
     pdf.grid(texts["columns"], body, widths=(4, 21, 13, 19, 16, 13, 26, 17, 12))
     pdf.signatures(texts["signatures"], texts["signers"], blank=texts["blank_signatures"])
+    if texts["custody"]:
+        pdf.paragraph(texts["custody_title"], bold=True)
+        pdf.grid(texts["custody_columns"], texts["custody"], widths=(24, 14, 10, 10, 10, 12, 10, 10))
     pdf.checkpoint(texts["checkpoint"])
     return pdf.to_bytes()
 

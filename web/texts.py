@@ -105,6 +105,8 @@ ERRORS = {
     "invalid_date": _l("The date is outside the possible range."),
     "control_characters": _l("The text contains characters that cannot be printed."),
     "venue_required": _l("Name the venues the user works at."),
+    "nobody_ticked": _l("Tick the people who did not appear."),
+    "not_of_this_sitting": _l("This candidate is not on the roster of this sitting."),
 }
 
 
