@@ -131,10 +131,29 @@ class Candidate(Base):
     middle_name: Mapped[str] = mapped_column(String(100), default="")
     organization: Mapped[str] = mapped_column(String(300), default="")
     position: Mapped[str] = mapped_column(String(300), default="")
+    #: The same in each language, where the roster gives them (optional columns).
+    organization_kk: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    organization_ru: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    position_kk: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    position_ru: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    def organization_in(self, lang: str) -> str:
+        """The organisation as a document in ``lang`` shows it: that language's, else the
+        one value given for both, else the other language's (one value serves both)."""
+        return _in_language(self, "organization", lang)
+
+    def position_in(self, lang: str) -> str:
+        return _in_language(self, "position", lang)
+
+
+def _in_language(candidate: "Candidate", field: str, lang: str) -> str:
+    other = "ru" if lang == "kk" else "kk"
+    return (getattr(candidate, f"{field}_{lang}", "") or getattr(candidate, field)
+            or getattr(candidate, f"{field}_{other}", ""))
 
 
 class RosterEntry(Base):

@@ -1,8 +1,9 @@
 """Importing a sitting's roster from CSV or XLSX: all rows or none.
 
 Columns (header row, any order): ``iin, last_name, first_name, middle_name,
-organization, position``; ``middle_name``, ``organization`` and ``position`` may be
-empty.  CSV must be UTF-8 (a BOM is accepted; `,` or `;` separated).  Every bad row is
+organization, position``, and optionally the organisation and position in each language
+(``organization_kk, organization_ru, position_kk, position_ru``: each document shows its
+own language's, one value serves both); all but the IIN and the names may be empty.  CSV must be UTF-8 (a BOM is accepted; `,` or `;` separated).  Every bad row is
 reported with its line number and nothing is written when any row is bad.
 """
 
@@ -21,7 +22,8 @@ from . import iin as iin_mod
 from .errors import InvalidInput, check_text
 from .models import Candidate, RosterEntry, Sitting
 
-COLUMNS = ("iin", "last_name", "first_name", "middle_name", "organization", "position")
+COLUMNS = ("iin", "last_name", "first_name", "middle_name", "organization", "position",
+           "organization_kk", "organization_ru", "position_kk", "position_ru")
 REQUIRED = ("iin", "last_name", "first_name")
 MAX_ROWS = 20_000
 

@@ -115,3 +115,28 @@ def test_not_a_workbook_and_unknown_type(db, sitting_id):
     assert "not a readable .xlsx" in _rejected(db, sitting_id, "r.xlsx", b"garbage")[0].message
     assert "unsupported" in _rejected(db, sitting_id, "r.pdf", b"%PDF")[0].message
     assert "empty" in _rejected(db, sitting_id, "r.csv", b"")[0].message
+
+
+def test_organisation_and_position_in_each_language(db):
+    """A document in Kazakh shows the Kazakh position, one in Russian the Russian; one value
+    serves both languages where only it (or only one language's) is given."""
+    import datetime as dt
+
+    from attestation import roster_import, venues
+    from attestation.models import Candidate
+    from factories import ACTOR, make_iin
+    a, b, c = make_iin(801, seed=1), make_iin(802, seed=2), make_iin(803, seed=3)
+    data = ("iin;last_name;first_name;organization;position;position_kk;position_ru;organization_ru\n"
+            f"{a};Әбенова;Әйгерім;;;Әлеуметтік қызметкер;Социальный работник;ЦСО №1\n"
+            f"{b};Петров;Ерлан;ЦСО №2;Психолог;;;\n"
+            f"{c};Иванова;Мария;;;;Консультант;\n").encode()
+    with db.write() as s:
+        venue = venues.add_venue(s, "RST", "Орталық", "Центр", "", ACTOR)
+        sitting = venues.add_sitting(s, venue, dt.date(2026, 12, 8), dt.time(9), None, ACTOR)
+        roster_import.import_rows(s, sitting, roster_import.read_rows("r.csv", data), ACTOR)
+    with db.read() as s:
+        by = {p.iin: p for p in s.query(Candidate)}
+        assert (by[a].position_in("kk"), by[a].position_in("ru")) == ("Әлеуметтік қызметкер", "Социальный работник")
+        assert (by[a].organization_in("kk"), by[a].organization_in("ru")) == ("ЦСО №1", "ЦСО №1")
+        assert (by[b].position_in("kk"), by[b].position_in("ru")) == ("Психолог", "Психолог")
+        assert (by[c].position_in("kk"), by[c].position_in("ru")) == ("Консультант", "Консультант")

@@ -46,7 +46,7 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
     with force_locale(lang):
         rows = [
             (_("Full name"), p.full_name), (_("IIN"), iin_mod.on_document(p.iin)),
-            (_("Organisation"), p.organization or "—"), (_("Position"), p.position or "—"),
+            (_("Organisation"), p.organization_in(lang) or "—"), (_("Position"), p.position_in(lang) or "—"),
             (_("Sitting"), f"{getattr(sitting.venue, f'name_{lang}')} · {sitting.date:%d.%m.%Y} "
                            f"{sitting.start_time:%H:%M}"),
             (_("State"), str(STATES[entry.state])),

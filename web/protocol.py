@@ -65,8 +65,8 @@ def protocol_rows(s, sitting_id: int, lang: str) -> list[dict]:
                            reason=str(ABSENCE_REASONS[a.reason]), deadline=f"{a.deadline:%d.%m.%Y}")
             else:
                 result = str(STATES[e.state])
-            rows.append({"name": p.full_name, "iin": iin_mod.on_document(p.iin), "organization": p.organization,
-                         "position": p.position,
+            rows.append({"name": p.full_name, "iin": iin_mod.on_document(p.iin), "organization": p.organization_in(lang),
+                         "position": p.position_in(lang),
                          "language": str(LANGUAGES.get(e.language or "", "")),
                          "result": result, "category": category, "note": note})
     return rows

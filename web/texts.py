@@ -154,7 +154,9 @@ ROSTER_ERRORS = {
 #: The roster file's columns, as the panel names them in errors.
 ROSTER_COLUMNS = {"iin": _l("IIN"), "last_name": _l("Surname"), "first_name": _l("First name"),
                   "middle_name": _l("Patronymic"), "organization": _l("Organisation"),
-                  "position": _l("Position")}
+                  "position": _l("Position"), "organization_kk": _l("Organisation in Kazakh"),
+                  "organization_ru": _l("Organisation in Russian"), "position_kk": _l("Position in Kazakh"),
+                  "position_ru": _l("Position in Russian")}
 
 
 def roster_error_text(error) -> str:
