@@ -322,6 +322,7 @@ def test_the_page_survives_the_monitor_switched_off_and_on(rig):
     """Mid-identification, at every kiosk size the monitor may come back at (a 640x480
     fallback mode first): the same screen, what was typed kept, the screen whole; then the
     person goes on with a tap."""
+    rig["app"].config["KIOSK_IDLE_SECONDS"] = 600  # five sizes, measured and photographed
     page = new_page(rig, 1024, 600)
     person = rig["site"].people[2]
     page.goto(rig["url"])
