@@ -24,7 +24,7 @@ import tempfile
 ENV = "ATTESTATION_RECORDS_DIR"
 MOUNTINFO = pathlib.Path("/proc/self/mountinfo")
 #: Filesystems whose content is gone at power off (the appliance's overlay writes to RAM).
-VOLATILE = frozenset({"tmpfs", "ramfs", "overlay", "devtmpfs", "squashfs"})
+VOLATILE = frozenset({"tmpfs", "ramfs", "overlay", "devtmpfs"})
 #: Filesystems with a journal: a power cut loses at most the last seconds, never the
 #: filesystem.  FAT and exFAT sticks have none (a cut mid-write can lose the directory).
 JOURNALED = frozenset({"ext4", "ext3", "btrfs", "xfs", "f2fs"})

@@ -92,12 +92,16 @@ def assign(session: Session, entry: RosterEntry, cell: Cell, actor: audit.Actor)
     return assignment
 
 
+#: Devices go back after the interview or a removal; earlier, the person is still inside.
+RETURNABLE_STATES = (states.INTERVIEWED, states.DECIDED, states.REMOVED)
+
+
 def request_return(session: Session, entry: RosterEntry, actor: audit.Actor) -> LockCommand:
     """Staff: open the candidate's cell so they take their devices back."""
     assignment = active_assignment(session, entry.id)
     if assignment is None:
         raise DomainError("this candidate has no cell", code="no_cell")
-    if entry.state not in (states.INTERVIEWED, states.DECIDED, states.REMOVED):
+    if entry.state not in RETURNABLE_STATES:
         raise DomainError("devices are returned after the interview or after removal",
                           code="too_early_to_return")
     assignment.return_requested_at = utcnow()

@@ -135,8 +135,6 @@ DETAIL_LABELS = {
 VALUE_TEXTS = {"state": STATES, "language": LANGUAGES, "identified_by": IDENTIFIED_BY,
                "method": IDENTIFIED_BY, "reason": ABSENCE_REASONS, "kind": VIOLATION_KINDS,
                "purpose": UNLOCK_PURPOSES, "role": ROLE_NAMES, "status": CELL_STATUS}
-#: The subject types whose entries concern a candidate through ``after.roster_entry_id``.
-ABOUT_A_CANDIDATE = ("absence", "decision", "violation_act", "assignment")
 
 
 def short_name(last: str, first: str) -> str:
@@ -164,9 +162,8 @@ class Names:
         self.people = {i: short_name(last, first) for i, last, first in session.execute(
             select(RosterEntry.id, Candidate.last_name, Candidate.first_name).join(Candidate)
             .where(RosterEntry.id.in_(ids["roster_entry"])))} if ids["roster_entry"] else {}
-        self.cells = {i: (n, cab) for i, n, cab in session.execute(
-            select(Cell.id, Cell.number, Cabinet.name).join(Cabinet, Cabinet.id == Cell.cabinet_id)
-            .where(Cell.id.in_(ids["cell"])))} if ids["cell"] else {}
+        self.cells = dict(session.execute(select(Cell.id, Cell.number)
+                                          .where(Cell.id.in_(ids["cell"]))).all())
         self.sittings = {i: (d, code) for i, d, code in session.execute(
             select(Sitting.id, Sitting.date, Venue.code).join(Venue, Venue.id == Sitting.venue_id)
             .where(Sitting.id.in_(ids["sitting"])))} if ids["sitting"] else {}
@@ -196,7 +193,7 @@ def context(entry, names: Names) -> dict:
     after, kind, ident = entry.after or {}, entry.subject_type, _id(entry.subject_id)
     person = names.people.get(ident if kind == "roster_entry" else after.get("roster_entry_id"), "")
     cell_id = ident if kind == "cell" else after.get("cell_id")
-    number = names.cells.get(cell_id, (after.get("cell"), None))[0]
+    number = names.cells.get(cell_id, after.get("cell"))
     cell = f"№{number}" if number is not None else ""
     if kind == "roster_entry":
         subject = person

@@ -23,24 +23,21 @@ from .texts import RETURN_STATUS, STATES
 
 bp = Blueprint("end_of_day", __name__, url_prefix="/panel")
 
-#: Devices go back after the interview or a removal; earlier, the person is still inside.
-RETURNABLE = (states.INTERVIEWED, states.DECIDED, states.REMOVED)
-
-
 def day(s, sitting_id: int) -> dict:
     """Who holds a cell (with the state of its return), who is still expected."""
     entries = s.execute(select(RosterEntry).where(RosterEntry.sitting_id == sitting_id)
                         .options(*loaders.ENTRY)).scalars().all()
     by_id = {e.id: e for e in entries}
+    held = s.execute(select(Assignment, Cell).join(Cell, Cell.id == Assignment.cell_id).where(
+        Assignment.roster_entry_id.in_(by_id), Assignment.released_at.is_(None))).all()
+    returns = {cmd.assignment_id: cmd for cmd in s.execute(  # the latest return of each
+        select(LockCommand).where(LockCommand.assignment_id.in_([a.id for a, _ in held]),
+                                  LockCommand.purpose == CommandPurpose.RETURN).order_by(LockCommand.id)).scalars()}
     holding = []
-    for a, cell in s.execute(select(Assignment, Cell).join(Cell, Cell.id == Assignment.cell_id).where(
-            Assignment.roster_entry_id.in_(by_id), Assignment.released_at.is_(None))).all():
-        cmd = s.execute(select(LockCommand).where(LockCommand.assignment_id == a.id,
-                                                  LockCommand.purpose == CommandPurpose.RETURN)
-                        .order_by(LockCommand.id.desc())).scalars().first()
-        entry = by_id[a.roster_entry_id]
+    for a, cell in held:
+        cmd, entry = returns.get(a.id), by_id[a.roster_entry_id]
         holding.append({"entry": entry, "cell": cell.number, "state": str(STATES[entry.state]),
-                        "returnable": entry.state in RETURNABLE,
+                        "returnable": entry.state in allocation.RETURNABLE_STATES,
                         "return": str(RETURN_STATUS[return_status(cmd, a, cell)]) if cmd else ""})
     holding.sort(key=lambda h: name_key(h["entry"].candidate))
     expected = sorted((e for e in entries if e.state == states.EXPECTED), key=lambda e: name_key(e.candidate))
