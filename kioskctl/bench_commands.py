@@ -8,7 +8,7 @@ import click
 
 import bench as benchmarks
 from bench import camera as camera_bench
-from bench import api_calls, live_board, production as production_bench
+from bench import api_calls, archive as archive_bench, live_board, production as production_bench
 
 from .base import Group, main
 
@@ -98,6 +98,15 @@ def bench_panel(ctx, candidates, boards, changes):
     """The panel as its own process with N live boards open: board render time, and the
     delay from a check-in's commit to every board showing it."""
     live_board.run(ctx.obj.get("url"), candidates, boards, changes, out=click.echo)
+
+
+@bench.command("archive")
+@click.option("--candidates", type=click.IntRange(1, 2000), default=40, show_default=True)
+@click.pass_context
+def bench_archive(ctx, candidates):
+    """A closed sitting's archive (ZIP of its PDFs in kk and ru): laid out from nothing, and
+    downloaded after closing the sitting prepared it."""
+    archive_bench.run(ctx.obj.get("url"), candidates, out=click.echo)
 
 
 @bench.command("api")

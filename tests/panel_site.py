@@ -31,7 +31,7 @@ def add_users(db, prefix: str = "", venue_codes: tuple[str, ...] | None = None):
 
 def panel_app(db_url, **config):
     cfg = {"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "PANEL_INSECURE_COOKIES": True,
-           "TESTING": True}
+           "TESTING": True, "PANEL_PREPARE_ARCHIVE": False}
     cfg.update(config)
     return create_app(cfg)
 

@@ -66,3 +66,12 @@ def test_services_bench_reports_each_service(sqlite_url):
     result = run_services_bench(sqlite_url, out=lambda *_: None)
     assert set(result) == {"kiosk", "panel", "agent"}
     assert all(r["rss_mib"] > 10 for r in result.values())
+
+
+def test_archive_bench_finds_the_prepared_documents(db_url):
+    from bench import archive
+    lines = []
+    result = archive.run(db_url, candidates=4, out=lines.append)
+    assert result["documents"] == 2 * (4 + 1 + 2)      # files, protocol, two acts; kk and ru
+    assert result["laid_out_in_download"] == 0
+    assert len(result["times"]) == 4 and "download after the close prepared it" in "\n".join(lines)

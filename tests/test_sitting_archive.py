@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import pathlib
 import zipfile
 
@@ -25,6 +26,7 @@ from attestation.timeutil import utcnow
 from attestation.vocabulary import SittingStatus
 from backup import sitting_archive
 from kioskctl import main as kioskctl
+from web import attestation_file, pdf, pdf_fonts
 
 from factories import ACTOR, setup_venue
 from panel_site import add_users, login, panel_app
@@ -48,7 +50,7 @@ def _sitting(db):
         return sitting.id, [e.id for e in entries]
 
 
-def _finish(db, entry_ids):
+def _finish(db, entry_ids, close: bool = True):
     with db.write() as s:
         clerk = s.execute(select(User).where(User.username == "secretary1")).scalar_one()
         first, second, third, fourth = (s.get(RosterEntry, i) for i in entry_ids)
@@ -66,7 +68,8 @@ def _finish(db, entry_ids):
         absence.record(s, fourth, reason=None, recorded_by_id=clerk.id, actor=ACTOR)
         commission.record(s, first.sitting, chair="Омаров Бақыт", secretary="Сейітова Ғалия",
                           others=["Ким Елена"], actor=ACTOR)
-        venues.set_sitting_status(s, first.sitting, SittingStatus.CLOSED, ACTOR)
+        if close:
+            venues.set_sitting_status(s, first.sitting, SittingStatus.CLOSED, ACTOR)
 
 
 @pytest.fixture
@@ -128,6 +131,56 @@ def test_archive_download_holds_every_document_in_both_languages(db_url, closed_
     login(member, "member")
     assert member.get(f"/panel/sittings/{sitting_id}/archive.zip").status_code == 403
     assert sec.get("/panel/sittings/99999/archive.zip").status_code == 404
+
+
+def test_closing_a_sitting_lays_out_its_documents_before_the_download(db_url, db, monkeypatch, caplog):
+    monkeypatch.setattr(pdf, "RENDERED", pdf._Rendered(pdf.CACHE_BYTES))  # this test's own
+    caplog.set_level(logging.INFO, logger=pdf_fonts.__name__)
+    sitting_id, entry_ids = _sitting(db)
+    add_users(db)
+    _finish(db, entry_ids, close=False)
+    panel = panel_app(db_url, PANEL_PREPARE_ARCHIVE=True)
+    sec = panel.test_client()
+    csrf = login(sec, "secretary")
+    r = sec.post(f"/panel/sittings/{sitting_id}/status",
+                 data={"status": "closed", "confirmed": "yes", "csrf_token": csrf})
+    assert r.status_code in (200, 302)
+    panel.extensions["archive_preparer"].wait(sitting_id)
+    assert pdf.RENDERED.reused == 0
+    r = sec.get(f"/panel/sittings/{sitting_id}/archive.zip")
+    assert r.status_code == 200
+    documents = [n for n in zipfile.ZipFile(io.BytesIO(r.data)).namelist() if n.endswith(".pdf")]
+    assert len(documents) == 2 * (len(entry_ids) + 1 + 3)      # files, protocol, 3 acts; kk and ru
+    assert pdf.RENDERED.made == len(documents)                 # all laid out when it was closed...
+    assert pdf.RENDERED.reused == len(documents)               # ...and none again for the download
+    kk = _pdf_text(zipfile.ZipFile(io.BytesIO(r.data)).read("protocol/protocol-kk.pdf"))
+    assert "ХАТТАМАСЫ" in kk and "ЖОБА" not in kk
+    assert "full fonts" not in caplog.text          # every document fitted the cut fonts
+
+
+def test_a_letter_the_cut_font_lacks_is_set_in_the_full_one(caplog):
+    caplog.set_level(logging.INFO, logger=pdf_fonts.__name__)
+    kazakh = "Әбенова Әсел Қайратқызы, ғ қ ң ө ұ ү һ і, «№ 17» — 5 000 ₸"
+    assert pdf_fonts.covering(kazakh) != pdf_fonts.full()
+    armenian = "Սարգսյան Արամ"
+    assert pdf_fonts.covering({"rows": [("ФИО", armenian)]}) == pdf_fonts.full()
+    texts = {"lang": "ru", "entry_id": 0, "title": "ДЕЛО", "rows": [("ФИО", armenian), ("Имя", kazakh)],
+             "history_title": "", "history": []}
+    text = _pdf_text(attestation_file.file_pdf(texts))
+    assert armenian in text and kazakh in text
+    assert "full fonts" in caplog.text
+
+
+def test_every_text_of_the_panel_is_in_the_cut_fonts():
+    """Otherwise every document would quietly fall back to the full fonts' slow path."""
+    from babel.messages.pofile import read_po
+    texts = []
+    for po in pathlib.Path("web/translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                texts += [message.id, message.string]
+    assert len(texts) > 500
+    assert pdf_fonts.covering(texts) != pdf_fonts.full()
 
 
 def test_a_sitting_still_open_prints_a_draft(db_url, db):

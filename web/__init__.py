@@ -33,6 +33,7 @@ DEFAULTS = {
     "LOGIN_WINDOW": 300,               # ...within this many seconds
     "DEADLINE_WARNING_DAYS": 14,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "PANEL_PREPARE_ARCHIVE": True,     # lay out a closed sitting's documents at once (web.archive)
 }
 
 
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app, TRANSLATIONS, lambda: session.get("lang"))
 
     auth.init_app(app)
+    archive.init_app(app)
     for module in (auth, board, actions, corrections, commission, acts, cabinets, protocol,
                    attestation_file, archive, roster, audit_view, admin, meta, end_of_day):
         app.register_blueprint(module.bp)

@@ -9,7 +9,7 @@ from attestation import commission
 from attestation import iin as iin_mod
 from attestation.timeutil import local
 
-from .pdf import Document
+from .pdf import Document, remembered
 from .texts import COMMISSION_POSITIONS, VIOLATION_KINDS
 
 
@@ -46,8 +46,9 @@ def act_texts(act, lang: str, checkpoint: str = "") -> dict:
         }
 
 
+@remembered
 def act_pdf(texts: dict) -> bytes:
-    pdf = Document()
+    pdf = Document(texts)
     pdf.heading(texts["title"], texts["subtitle"])
     pdf.pairs(texts["rows"])
     pdf.ln(3)

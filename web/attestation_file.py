@@ -23,7 +23,7 @@ from . import audit_words
 from .auth import requires
 from .common import db, document_lang, load
 from .corrections import decision_text, history
-from .pdf import Document, pdf_response
+from .pdf import Document, pdf_response, remembered
 from .texts import ABSENCE_REASONS, IDENTIFIED_BY, LANGUAGES, STATES, VIOLATION_KINDS
 
 bp = Blueprint("attestation_file", __name__, url_prefix="/panel")
@@ -88,29 +88,49 @@ def file_rows(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
-def file_history(s, entry: RosterEntry, lang: str) -> list[tuple[str, str]]:
-    """Every audited fact about the candidate, in words: (when and who, what)."""
+def histories(s, entries, lang: str) -> dict[int, list[tuple[str, str]]]:
+    """Every audited fact about each candidate, in words: entry id -> [(when and who, what)].
+    The sittings' log is read once for all of ``entries`` (an archive asks for 40 at once)."""
+    ids = {e.id for e in entries}
     log = s.execute(select(AuditEntry).where(
-        or_(AuditEntry.sitting_id == entry.sitting_id,
-            (AuditEntry.subject_type == "roster_entry") & (AuditEntry.subject_id == str(entry.id))))
+        or_(AuditEntry.sitting_id.in_({e.sitting_id for e in entries}),
+            (AuditEntry.subject_type == "roster_entry") & AuditEntry.subject_id.in_([str(i) for i in ids])))
         .order_by(AuditEntry.id)).scalars().all()
-    mine = [e for e in log if (e.subject_type == "roster_entry" and e.subject_id == str(entry.id))
-            or (e.after or {}).get("roster_entry_id") == entry.id]
+
+    def owners(e) -> set[int]:
+        mine = {(e.after or {}).get("roster_entry_id")}
+        if e.subject_type == "roster_entry" and str(e.subject_id).isdigit():
+            mine.add(int(e.subject_id))
+        return mine & ids
+
+    theirs = [(owners(e), e) for e in log]
+    theirs = [(who, e) for who, e in theirs if who]
+    out: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
     with force_locale(lang):
-        return [(f"{item['when']} · {item['who']}",
-                 item["what"] + (f" ({audit_words.detail_line(item)})" if item["details"] else ""))
-                for item in audit_words.in_words(s, mine, lang)]
+        for (who, _e), item in zip(theirs, audit_words.in_words(s, [e for _who, e in theirs], lang)):
+            line = (f"{item['when']} · {item['who']}",
+                    item["what"] + (f" ({audit_words.detail_line(item)})" if item["details"] else ""))
+            for entry_id in who:
+                out[entry_id].append(line)
+    return out
+
+
+def files_texts(s, entries, lang: str) -> dict[int, dict]:
+    """Entry id -> the texts of its file in ``lang``."""
+    with force_locale(lang):
+        title, history_title = _("ATTESTATION FILE of a social worker"), _("History of the file")
+    history = histories(s, entries, lang)
+    return {e.id: {"lang": lang, "entry_id": e.id, "title": title, "rows": file_rows(s, e, lang),
+                   "history_title": history_title, "history": history[e.id]} for e in entries}
 
 
 def file_texts(s, entry: RosterEntry, lang: str) -> dict:
-    with force_locale(lang):
-        title, history_title = _("ATTESTATION FILE of a social worker"), _("History of the file")
-    return {"lang": lang, "entry_id": entry.id, "title": title, "rows": file_rows(s, entry, lang),
-            "history_title": history_title, "history": file_history(s, entry, lang)}
+    return files_texts(s, [entry], lang)[entry.id]
 
 
+@remembered
 def file_pdf(texts: dict) -> bytes:
-    pdf = Document()
+    pdf = Document(texts)
     pdf.heading(texts["title"])
     pdf.pairs(texts["rows"])
     if texts["history"]:

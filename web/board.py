@@ -16,7 +16,7 @@ from attestation.timeutil import local_today
 from attestation.vocabulary import SittingStatus
 
 
-from . import end_of_day, live
+from . import archive, end_of_day, live
 from .auth import actor, requires
 from .roles import allowed
 from .common import confirmation, confirmed, db, done, failed, field, load
@@ -103,6 +103,8 @@ def set_status(sitting_id):
             venues.set_sitting_status(s, load(s, Sitting, sitting_id, *loaders.SITTING), str(status), actor())
     except DomainError as exc:
         return failed(exc, back)
+    if status == SittingStatus.CLOSED:
+        archive.prepare(sitting_id)
     return done(_("Check-in is open.") if status == "open" else _("The sitting is closed."), back)
 
 

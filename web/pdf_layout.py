@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import io
-import pathlib
 from collections.abc import Iterable, Sequence
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-FONT_DIRS = (pathlib.Path("/usr/share/fonts/truetype/dejavu"),)
+from . import pdf_fonts
+
 SIGNATURE_LINE = "_" * 30
 
 
 class Document(FPDF):
-    """An FPDF with the panel's fonts and blocks; ``draft``: the text of the draft band."""
+    """An FPDF with the panel's fonts and blocks; ``draft``: the text of the draft band;
+    ``texts``: everything the document will say (its fonts must have every letter of it)."""
 
-    def __init__(self, landscape: bool = False, draft: str = ""):
+    def __init__(self, texts, landscape: bool = False, draft: str = ""):
         super().__init__(orientation="L" if landscape else "P", format="A4")
-        font = next((d for d in FONT_DIRS if (d / "DejaVuSans.ttf").exists()), None)
-        if font is None:
-            raise RuntimeError("the DejaVu fonts are missing (apt-get install fonts-dejavu-core)")
-        self.add_font("DejaVu", "", str(font / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(font / "DejaVuSans-Bold.ttf"))
+        for style, path in pdf_fonts.covering((texts, draft)).items():
+            self.add_font("DejaVu", style, str(path))
         self.draft = draft
         self.set_auto_page_break(True, margin=18)
         self.add_page()

@@ -29,7 +29,7 @@ from attestation.vocabulary import SittingStatus
 
 from .auth import requires
 from .common import db, document_lang, load, printed_checkpoint
-from .pdf import Document, pdf_response
+from .pdf import Document, pdf_response, remembered
 from .texts import ABSENCE_REASONS, COMMISSION_POSITIONS, LANGUAGES, STATES
 
 bp = Blueprint("protocol", __name__, url_prefix="/panel")
@@ -119,8 +119,9 @@ def protocol_texts(s, sitting: Sitting, lang: str, checkpoint: str = "") -> dict
         }
 
 
+@remembered
 def protocol_pdf(texts: dict) -> bytes:
-    pdf = Document(landscape=True, draft=texts["draft"])
+    pdf = Document(texts, landscape=True, draft=texts["draft"])
     pdf.heading(texts["title"], texts["place"])
     pdf.paragraph(texts["commission_title"], bold=True)
     if texts["commission"]:
