@@ -9,10 +9,15 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+# On a loaded CI machine an assertion on a page waits as long as an action does, not
+# Playwright's 5 s: a live board's update can come later than that beside other suites.
+expect.set_options(timeout=15_000)
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-dev-shm-usage"]
