@@ -39,6 +39,7 @@ from .timeutil import utcnow
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x41554449  # "AUDI"
+_TAIL = "audit_chain_tail"  # session.info: (the transaction, the hash it last appended)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,10 +87,18 @@ def append(session: Session, actor: Actor, action: str, subject_type: str, subje
     an action nobody could read in words is a mistake of the code, not of the user)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}: add it to attestation.audit_actions")
-    if is_postgresql(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    prev = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
+    session.connection()  # begun, so the transaction below is this one's, never None
+    transaction = session.get_transaction()
+    tail = session.info.get(_TAIL)
+    if tail is not None and tail[0] is transaction:
+        # Appended already in this transaction, which holds the chain since (SQLite's write
+        # lock, PostgreSQL's advisory lock): nobody else can have appended in between.
+        prev = tail[1]
+    else:
+        if is_postgresql(session):
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        prev = session.execute(
+            select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
     entry = AuditEntry(
         at=utcnow(), actor=actor.name,
         device=actor.device, action=action, subject_type=subject_type,
@@ -102,6 +111,7 @@ def append(session: Session, actor: Actor, action: str, subject_type: str, subje
     session.add(entry)
     session.flush()
     session.info[audit_anchor.PENDING_HEAD] = audit_anchor.Checkpoint(entry.id, entry.hash, entry.mac)
+    session.info[_TAIL] = (transaction, entry.hash)
     return entry
 
 

@@ -4,10 +4,19 @@ transactions and the CPU time of a check-in.
 
 It separates the app's own cost from what ``bench production`` adds (HTTP, other
 processes on the same cores, the agent): the floor under its figures.
+
+Each call's statements (by table and kind), CPU and commits are counted apart; with
+``profile`` the measured check-ins also run under cProfile and the CPU is told by layer
+(the database driver's C calls, SQLAlchemy, Flask and Werkzeug, the project's own code, the
+standard library), so a change is aimed at where the time goes, not guessed.
 """
 
 from __future__ import annotations
 
+import collections
+import cProfile
+import pstats
+import re
 import time
 
 from sqlalchemy import event
@@ -19,9 +28,36 @@ from .production import _setup
 from .stats import percentile_ms
 
 CALLS = ("identify", "acknowledge", "checkin")
+# cProfile's file names -> the layer the README's breakdown names (first match wins).
+LAYERS = (("database driver (C)", re.compile(r"sqlite3|psycopg|_pq|'execute' of|'commit' of|'fetch")),
+          ("SQLAlchemy", re.compile(r"/sqlalchemy/")),
+          ("Flask, Werkzeug, Babel", re.compile(r"/(flask|werkzeug|flask_babel|babel|jinja2|click)/")),
+          ("project", re.compile(r"/(attestation|kiosk|webcore|agent|locker_driver|serving)/")),
+          ("standard library and the rest", re.compile(r"")))
+_TABLE = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|SAVEPOINT|RELEASE)\b"
+                    r"(?:.*?\bFROM\s+(\w+)|\s+(\w+))?", re.S | re.I)
 
 
-def run(url: str | None, checkins: int, out=print) -> dict:
+def _statement_kind(sql: str) -> str:
+    """"SELECT kiosk_session", "INSERT INTO audit_log", "BEGIN": a statement's verb and table."""
+    m = _TABLE.match(sql)
+    if not m:
+        return sql.split(None, 1)[0].upper()
+    verb = m.group(1).upper()
+    table = m.group(2) or (m.group(3) if verb != "BEGIN" else "") or ""
+    return f"{verb} {table}".strip()
+
+
+def _by_layer(stats: pstats.Stats) -> dict[str, float]:
+    """Own CPU seconds per layer."""
+    totals = dict.fromkeys((name for name, _ in LAYERS), 0.0)
+    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
+        where = f"{filename} {function}"
+        totals[next(name for name, pattern in LAYERS if pattern.search(where))] += own
+    return totals
+
+
+def run(url: str | None, checkins: int, out=print, profile: bool = False) -> dict:
     from kiosk import create_app
     with fresh_database(url) as (target, _tmp):
         database = dbmod.Database(target)
@@ -30,15 +66,26 @@ def run(url: str | None, checkins: int, out=print) -> dict:
         app = create_app({"DATABASE_URL": target, "KIOSK_TOKEN": tokens[0]})
         engine = app.extensions["attestation_db"].engine
         statements = [0]
-        event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+        current = ["warm-up"]
+        kinds: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+        def counted(_conn, _cursor, sql, *_args):
+            statements[0] += 1
+            kinds[current[0]][_statement_kind(sql)] += 1
+        event.listen(engine, "before_cursor_execute", counted)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {tokens[0]}"}
         times: dict[str, list[float]] = {name: [] for name in CALLS}
+        cpu_of: dict[str, float] = dict.fromkeys(CALLS, 0.0)
+        commits_of: dict[str, int] = dict.fromkeys(CALLS, 0)
 
         def call(name: str, body: dict) -> dict:
-            t0 = time.perf_counter()
+            current[0] = name
+            t0, c0, w0 = time.perf_counter(), time.process_time(), dbmod.COMMITS["write"]
             resp = client.post(f"/api/v1/kiosk/{name}", json=body, headers=headers)
             times[name].append(time.perf_counter() - t0)
+            cpu_of[name] += time.process_time() - c0
+            commits_of[name] += dbmod.COMMITS["write"] - w0
             if resp.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {resp.status_code} {resp.get_data(as_text=True)[:200]}")
             return resp.get_json()
@@ -54,16 +101,31 @@ def run(url: str | None, checkins: int, out=print) -> dict:
             check_in(credential)
         for name in CALLS:
             times[name].clear()
+            cpu_of[name], commits_of[name] = 0.0, 0
+        kinds.clear()
+        profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not waits
         statements[0], commits, cpu, wall = 0, dbmod.COMMITS["write"], time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
         for credential in people[0][10:10 + checkins]:
             check_in(credential)
+        if profiler:
+            profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         result = {"database": engine.dialect.name, "checkins": checkins,
                   **{f"{name}_p50_ms": percentile_ms(times[name], .5) for name in CALLS},
                   **{f"{name}_p99_ms": percentile_ms(times[name], .99) for name in CALLS},
                   "wall_ms": wall * 1000 / checkins, "cpu_ms": cpu * 1000 / checkins,
                   "statements": statements[0] / checkins,
-                  "write_transactions": (dbmod.COMMITS["write"] - commits) / checkins}
+                  "write_transactions": (dbmod.COMMITS["write"] - commits) / checkins,
+                  "per_call": {name: {"cpu_ms": cpu_of[name] * 1000 / checkins,
+                                      "statements": sum(kinds[name].values()) / checkins,
+                                      "commits": commits_of[name] / checkins,
+                                      "kinds": {k: n / checkins for k, n in kinds[name].most_common()}}
+                               for name in CALLS}}
+        if profiler:
+            result["layers_ms"] = {layer: own * 1000 / checkins
+                                   for layer, own in _by_layer(pstats.Stats(profiler)).items()}
         engine.dispose()
     out(f"{result['database']}: {checkins} check-ins through the kiosk API in one process (no HTTP, no agent)")
     for name in CALLS:
@@ -71,4 +133,14 @@ def run(url: str | None, checkins: int, out=print) -> dict:
     out(f"  per check-in: {result['wall_ms']:.1f} ms, of it {result['cpu_ms']:.1f} ms CPU (the rest waits "
         f"for the disk or the server); {result['statements']:.1f} SQL statements, "
         f"{result['write_transactions']:.2f} write transactions")
+    out("  per call, per check-in (acknowledge: both of them):")
+    for name, figures in result["per_call"].items():
+        kinds_line = ", ".join(f"{k} {n:g}" for k, n in figures["kinds"].items())
+        out(f"    {name}: {figures['cpu_ms']:.1f} ms CPU, {figures['statements']:g} statements, "
+            f"{figures['commits']:g} commits ({kinds_line})")
+    if "layers_ms" in result:
+        total = sum(result["layers_ms"].values())
+        out("  CPU by layer (under cProfile, which slows the many small calls the most):")
+        for layer, ms in result["layers_ms"].items():
+            out(f"    {layer}: {ms:.1f} ms ({ms / total:.0%})")
     return result

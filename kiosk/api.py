@@ -113,6 +113,7 @@ def identify():
         audit.append(s, _actor(), "kiosk.identified", "roster_entry", entry.id,
                      after={"method": found.method, "language": g.language},
                      sitting_id=entry.sitting_id)
+    current_app.extensions["acknowledgements"].opened(token, kiosk.id, g.language)
     with force_locale(g.language):
         total = str(UI["stages.total"]).format(
             minutes=format_decimal(sum(st["minutes"] for st in stages)))
@@ -129,13 +130,16 @@ def acknowledge():
     """Note the moment the stage plan or the device rules were acknowledged (written with
     the check-in: see :class:`kiosk.sessions.Acknowledgements`)."""
     data = json_body({"session": (str, True, None), "what": (str, True, ("stages", "rules"))})
-    with db().read() as s:
-        try:
-            g.language = sessions.get(s, g.kiosk, data["session"]).language
-        except Refused as exc:
-            g.language = None
-            return refused(exc)
-    current_app.extensions["acknowledgements"].note(data["session"], data["what"], utcnow())
+    acknowledgements = current_app.extensions["acknowledgements"]
+    g.language = acknowledgements.language_of(data["session"], g.kiosk.id)
+    if g.language is None:
+        with db().read() as s:
+            try:
+                g.language = sessions.get(s, g.kiosk, data["session"]).language
+            except Refused as exc:
+                g.language = None
+                return refused(exc)
+    acknowledgements.note(data["session"], data["what"], utcnow())
     return jsonify(status="ok")
 
 

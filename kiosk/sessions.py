@@ -37,7 +37,23 @@ class Acknowledgements:
     def __init__(self, ttl: float = 600.0):
         self.ttl = ttl
         self._held: dict[str, tuple[float, dict[str, dt.datetime]]] = {}
+        # The sessions this process opened and has not seen end: digest -> (kiosk id,
+        # language, monotonic expiry), so an acknowledgement needs no database read.
+        self._open: dict[str, tuple[int, str, float]] = {}
         self._lock = threading.Lock()
+
+    def opened(self, token: str, kiosk_id: int, language: str) -> None:
+        """A session this process has just opened (and committed), live for ``ttl``."""
+        with self._lock:
+            self._open[_digest(token)] = (kiosk_id, language, time.monotonic() + self.ttl)
+
+    def language_of(self, token: str, kiosk_id: int) -> str | None:
+        """The language of a live session this process opened for this kiosk, or None: then
+        only the database can say (another process opened it, or this one restarted since).
+        The check-in itself reads the session again, locked, whatever this said."""
+        with self._lock:
+            kiosk, language, until = self._open.get(_digest(token), (None, None, 0.0))
+        return language if kiosk == kiosk_id and time.monotonic() < until else None
 
     def note(self, token: str, what: str, at: dt.datetime) -> None:
         """Remember the first moment ``what`` ("stages" or "rules") was acknowledged."""
@@ -45,6 +61,8 @@ class Acknowledgements:
         with self._lock:
             for key in [k for k, (t, _) in self._held.items() if now - t > self.ttl]:
                 del self._held[key]
+            for key in [k for k, (_kiosk, _lang, until) in self._open.items() if until <= now]:
+                del self._open[key]
             self._held.setdefault(_digest(token), (now, {}))[1].setdefault(what, at)
 
     def of(self, token: str) -> dict[str, dt.datetime]:
@@ -52,8 +70,10 @@ class Acknowledgements:
             return dict(self._held.get(_digest(token), (0, {}))[1])
 
     def forget(self, token: str) -> None:
+        """The session ended (checked in, or reset): nothing of it is held any more."""
         with self._lock:
             self._held.pop(_digest(token), None)
+            self._open.pop(_digest(token), None)
 
 
 def _digest(token: str) -> str:

@@ -111,11 +111,12 @@ def bench_archive(ctx, candidates):
 
 @bench.command("api")
 @click.option("--checkins", type=click.IntRange(1, 5000), default=200, show_default=True)
+@click.option("--profile", is_flag=True, help="Also tell the CPU by layer (under cProfile).")
 @click.pass_context
-def bench_api(ctx, checkins):
+def bench_api(ctx, checkins, profile):
     """Each kiosk API call of a check-in timed in one process (no HTTP, no agent), with the
-    SQL statements, write transactions and CPU time of a check-in."""
-    api_calls.run(ctx.obj.get("url"), checkins, out=click.echo)
+    SQL statements (by table), commits and CPU time of each call."""
+    api_calls.run(ctx.obj.get("url"), checkins, out=click.echo, profile=profile)
 
 
 @bench.command("commit")

@@ -48,6 +48,26 @@ def test_intact_chain_verifies(db):
     assert result.first_signed_id == ids[0]
 
 
+def test_appends_chain_within_a_transaction_and_across_sessions(db):
+    """A transaction's second append links to its first without reading the log again; a
+    session's next transaction reads it again (someone else may have appended between)."""
+    actor = audit.Actor("test", "test")
+    ours = db._write()
+    try:
+        with ours.begin():
+            first = audit.append(ours, actor, "sitting.open", "sitting", 1)
+            second = audit.append(ours, actor, "sitting.open", "sitting", 2)
+        assert second.prev_hash == first.hash
+        with db.write() as s:  # another process, in between
+            theirs = audit.append(s, actor, "sitting.open", "sitting", 3).hash
+        with ours.begin():
+            assert audit.append(ours, actor, "sitting.open", "sitting", 4).prev_hash == theirs
+    finally:
+        ours.close()
+    with db.read() as s:
+        assert audit.verify(s, key=db.audit_key).ok
+
+
 def test_update_and_delete_are_refused_by_the_database(db):
     ids = _fill(db)
     for stmt in (f"UPDATE audit_log SET actor='x' WHERE id={ids[1]}",

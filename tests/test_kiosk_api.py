@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from agent import AgentTiming, CabinetAgent
 from fake_services.digital_id import FakeDigitalDocuments
@@ -402,3 +402,32 @@ def test_expired_card_and_unreadable_codes(rig):
     for garbage in ("x!x", "ab cd ef gh ij kl mn", "\x02\x03garbage\x04 code", "é" * 20):
         data = identify(client, t, garbage, source="scanner")
         assert data["reason"] == "unreadable_card" and data["needs_staff"] is False, garbage
+
+
+def test_an_acknowledgement_of_a_session_this_kiosk_opened_reads_no_session_row(rig, db_url):
+    site, client, _sim, _fake = rig
+    t = site.tokens[0]
+    engine = client.application.extensions["attestation_db"].engine
+    seen = []
+    listen = lambda _c, _cur, sql, *_a: seen.append(sql)  # noqa: E731
+    other = create_app({"DATABASE_URL": db_url, "KIOSK_TOKEN": t, "TESTING": True}).test_client()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        session = identify(client, t, site.people[0]["iin"], "ru")["session"]
+        seen.clear()
+        assert call(client, t, "POST", "acknowledge", {"session": session, "what": "stages"}).get_json() == {"status": "ok"}
+        assert not [sql for sql in seen if "kiosk_session" in sql]
+        # a session this process does not know (the kiosk app restarted since): the database says
+        assert call(other, t, "POST", "acknowledge", {"session": session, "what": "rules"}).get_json() == {"status": "ok"}
+        # a session ended ("start over") is refused, from memory or from the database alike
+        assert call(client, t, "POST", "reset", {"session": session}).get_json()["ended"] is True
+        for kiosk_app in (client, other):
+            r = call(kiosk_app, t, "POST", "acknowledge", {"session": session, "what": "rules"}).get_json()
+            assert r["reason"] == "session_expired" and r["message"]
+        # and another kiosk's session is not this kiosk's, whoever opened it
+        assert call(client, site.tokens[1], "POST", "acknowledge",
+                    {"session": identify(client, t, site.people[1]["iin"])["session"], "what": "rules"}
+                    ).get_json()["reason"] == "session_expired"
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+        other.application.extensions["attestation_db"].dispose()
