@@ -126,7 +126,7 @@ def _walk(rig, width, height, lang):
     member.click("button.danger")
     member.wait_for_selector(".flash.error")
     assert member.locator("#confirm-yes").count() == 0
-    assert member.input_value("textarea[name=description]") == "Телефон под столом, экран включён"
+    expect(member.locator("textarea[name=description]")).to_have_value("Телефон под столом, экран включён")
     keep(member, "act-refused-as-typed")
     member.fill("input[name=occurred_at]", now.strftime("%H:%M"))
     member.click("button.danger")

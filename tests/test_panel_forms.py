@@ -27,7 +27,11 @@ def panel(rig):
 
 
 def refused(page):
+    """The refusal's message, once the page has put back what was typed: forms.js runs at
+    the end of the page, after the message is already there to be seen (CI run L-3 read a
+    field in between)."""
     page.wait_for_selector(".flash.error")
+    page.wait_for_load_state("load")
     return page.inner_text(".flash.error")
 
 
@@ -58,6 +62,7 @@ def test_an_act_entered_wrongly_is_refused_before_its_confirmation_and_keeps_its
     page.click("button.danger")
     page.click("#confirm-cancel")
     page.wait_for_selector("textarea[name=description]")
+    page.wait_for_load_state("load")
     assert page.input_value("textarea[name=description]") == "Телефон в кармане пиджака, экран включён"
     page.click("button.danger")
     page.click("#confirm-yes")
