@@ -209,6 +209,16 @@ def test_cabinet_view_follows_the_doors(rig):
     shot(page, "panel", "ru", "06-cabinet-live")
 
 
+def record_commission(page, board):
+    """The commission of the day, entered on its form; back on the board."""
+    page.goto(f"{board}/commission")
+    page.fill("input[name=chair]", "Төлеубаева Әсел Қайратқызы")
+    page.fill("input[name=secretary]", "Секретарь Тестова")
+    page.fill("textarea[name=members]", "Нұрғалиев Ерболат\nСмирнова Ольга")
+    page.click("#commission-form button.primary")
+    page.wait_for_url(board)
+
+
 def _pdf_text(data: bytes) -> str:
     import pypdfium2
     pdf = pypdfium2.PdfDocument(data)
@@ -251,13 +261,7 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     sign_in(page, url, "secretary")
 
     # the commission of the day
-    page.goto(board)
-    page.click(f'a[href="/panel/sittings/{sid}/commission"]')
-    page.fill("input[name=chair]", "Төлеубаева Әсел Қайратқызы")
-    page.fill("input[name=secretary]", "Секретарь Тестова")
-    page.fill("textarea[name=members]", "Нұрғалиев Ерболат\nСмирнова Ольга")
-    page.click("#commission-form button.primary")
-    page.wait_for_url(board)
+    record_commission(page, board)
 
     # 1. an absence recorded by mistake (person 0 was only late), then withdrawn
     page.goto(f"{board}/absences")

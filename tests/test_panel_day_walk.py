@@ -18,7 +18,8 @@ from attestation.timeutil import local, utcnow
 from backup import sitting_archive
 
 from browser import shot
-from test_panel_browser import TIMEOUT, _kiosk_check_in, _pdf_text, open_row, panel_rig, sign_in
+from test_panel_browser import (TIMEOUT, _kiosk_check_in, _pdf_text, open_row, panel_rig,
+                                record_commission, sign_in)
 from test_panel_end_of_day import door_seen_open
 from waiting import wait_until
 
@@ -78,13 +79,7 @@ def _walk(rig, width, height, lang):
     came, interviewed, removed = ids[:ARRIVING], ids[:ARRIVING - 1], ids[ARRIVING - 1]
     sec = page_as("secretary")
 
-    # the commission of the day
-    sec.goto(f"{board}/commission")
-    sec.fill("input[name=chair]", "Төлеубаева Әсел Қайратқызы")
-    sec.fill("input[name=secretary]", "Секретарь Тестова")
-    sec.fill("textarea[name=members]", "Нұрғалиев Ерболат\nСмирнова Ольга")
-    sec.click("#commission-form button.primary")
-    sec.wait_for_url(board)
+    record_commission(sec, board)  # the commission of the day
     keep(sec, "board-before-arrivals")
 
     # arrivals: six at the kiosk, their devices locked in cells 1-6; the board shows them first
