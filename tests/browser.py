@@ -71,6 +71,17 @@ class PanelServer:
         self.sock.close()
 
 
+#: Milliseconds a document the panel lays out (a PDF, a sitting's archive) may take to come:
+#: a sitting of forty's archive took 25 s with both cores busy, near Playwright's 30 s default.
+DOCUMENT_TIMEOUT_MS = 120_000
+
+
+def fetch_document(page, url):
+    """GET ``url`` in the page's signed-in session (a PDF or an archive) and return the
+    response; waits as long as the layout takes, not Playwright's 30 s."""
+    return page.request.get(url, timeout=DOCUMENT_TIMEOUT_MS)
+
+
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 

@@ -12,7 +12,7 @@ from attestation import audit
 from attestation.audit_actions import ACTIONS
 from web.audit_words import ACTION_TEXTS, DETAIL_LABELS
 
-from browser import shot
+from browser import fetch_document, shot
 from test_panel_browser import TIMEOUT, _kiosk_check_in, open_row, rig, sign_in  # noqa: F401 (rig)
 
 WEB = pathlib.Path(__file__).resolve().parent.parent / "web"
@@ -88,6 +88,6 @@ def test_the_attestation_file_and_the_archive_tell_the_same_story(rig, lang):
     page.goto(f"{rig['panel_url']}/panel/entries/{entry_id}/file?lang={lang}")
     history = page.inner_text("dl.history")
     assert registered in history and cell in history and not CODE.search(history)
-    archive = page.request.get(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}/archive.zip")
+    archive = fetch_document(page, f"{rig['panel_url']}/panel/sittings/{site.sitting_id}/archive.zip")
     log = zipfile.ZipFile(io.BytesIO(archive.body())).read(f"audit/log-{lang}.csv").decode("utf-8-sig")
     assert registered in log and cell in log and not CODE.search(log)

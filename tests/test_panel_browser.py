@@ -12,17 +12,18 @@ from agent import AgentTiming, CabinetAgent
 from kiosk import create_app as kiosk_app
 from locker_driver.simulator import BoardSimulator, PtyServer
 
-from browser import PanelServer, ServerThread, launch, shot
+from browser import PanelServer, ServerThread, fetch_document, launch, shot
 from kiosk_site import build_site
 from panel_site import PASSWORD, add_users, panel_app
+from waiting import DEADLINE
 
 TIMEOUT = 15_000
 
 
 @contextlib.contextmanager
-def panel_rig(playwright, sqlite_url, *, cells=4, candidates=5):
+def panel_rig(playwright, sqlite_url, *, cells=4, candidates=5, **panel_config):
     """A venue on a simulated cabinet at a board's pace with its agent, the kiosk app and
-    the panel served, and Chromium."""
+    the panel served (``panel_config`` added to its configuration), and Chromium."""
     from attestation.db import Database
     db = Database(sqlite_url)
     sim = BoardSimulator("8a", boards=(1,), locks=8, timing="real")  # a board's own pace
@@ -30,7 +31,7 @@ def panel_rig(playwright, sqlite_url, *, cells=4, candidates=5):
     site = build_site(db, pty.path, cells=cells, candidates=candidates, kiosks=1)
     add_users(db)
     kiosk = kiosk_app({"DATABASE_URL": sqlite_url, "KIOSK_TOKEN": site.tokens[0]})
-    panel = panel_app(sqlite_url)
+    panel = panel_app(sqlite_url, **panel_config)
     ks, ps = ServerThread(kiosk), PanelServer(panel)
     stop = threading.Event()
     agent = CabinetAgent(db, "cab-1", timing=AgentTiming(poll_interval=0.05))
@@ -178,7 +179,7 @@ def test_record_a_violation_and_print_the_act(rig):
     shot(page, "panel", "ru", "05-act-ru")
     page.emulate_media(media="print")
     assert not page.is_visible("header.top")  # the printout carries only the act
-    resp = page.request.get(page.url.split("?")[0] + ".pdf?lang=ru")
+    resp = fetch_document(page, page.url.split("?")[0] + ".pdf?lang=ru")
     assert resp.status == 200 and resp.body()[:5] == b"%PDF-"
     page.emulate_media(media="screen")
     page.goto(f"{rig['panel_url']}/panel/sittings/{site.sitting_id}")
@@ -233,7 +234,7 @@ def _kiosk_check_in(rig, iin):
 
     def call(path, body):
         req = urllib.request.Request(rig["kiosk_url"] + path, json.dumps(body).encode(), auth)
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=DEADLINE) as resp:
             return json.load(resp)
     ident = call("/api/v1/kiosk/identify", {"credential": iin, "language": "ru", "source": "keypad"})
     assert ident["status"] == "ok", ident
@@ -366,7 +367,7 @@ def test_a_whole_sitting_with_mistakes_corrected(rig):
     text = page.inner_text("article.document")
     assert "ПРОТОКОЛ № 1/" in text and "Төлеубаева Әсел Қайратқызы" in text
     shot(page, "panel", "ru", "09-protocol-final")
-    pdf = page.request.get(f"{board}/protocol.pdf?lang=ru")
+    pdf = fetch_document(page, f"{board}/protocol.pdf?lang=ru")
     assert pdf.status == 200
     text = _pdf_text(pdf.body())
     assert "ПРОЕКТ" not in text and "ПРОТОКОЛ № 1/" in text

@@ -17,7 +17,7 @@ from attestation.models import Assignment, LockCommand, RosterEntry
 from attestation.timeutil import local, utcnow
 from backup import sitting_archive
 
-from browser import shot
+from browser import fetch_document, shot
 from test_panel_browser import (TIMEOUT, _kiosk_check_in, _pdf_text, open_row, panel_rig,
                                 record_commission, sign_in)
 from test_panel_end_of_day import door_seen_open
@@ -43,7 +43,8 @@ def _released(db):
 
 @pytest.mark.parametrize("width,height,lang", SCREENS, ids=[f"{w}x{h}-{lang}" for w, h, lang in SCREENS])
 def test_a_sitting_of_forty_from_arrivals_to_the_final_protocol(playwright, sqlite_url, width, height, lang):
-    with panel_rig(playwright, sqlite_url, cells=8, candidates=ROSTER) as rig:
+    # as in production, closing the sitting starts laying out its archive
+    with panel_rig(playwright, sqlite_url, cells=8, candidates=ROSTER, PANEL_PREPARE_ARCHIVE=True) as rig:
         _walk(rig, width, height, lang)
 
 
@@ -179,11 +180,11 @@ def _walk(rig, width, height, lang):
     sec.goto(f"{board}/protocol?lang={lang}")
     assert sec.locator(".draft").count() == 0
     keep(sec, "protocol-final")
-    text = _pdf_text(sec.request.get(f"{board}/protocol.pdf?lang={lang}").body())
+    text = _pdf_text(fetch_document(sec, f"{board}/protocol.pdf?lang={lang}").body())
     assert DRAFT[lang] not in text and "Төлеубаева Әсел Қайратқызы" in text
     assert all(p["last_name"] in text for p in site.people)
     # and the sitting's archive, as handed to the regional office
-    archive = sec.request.get(f"{board}/archive.zip")
+    archive = fetch_document(sec, f"{board}/archive.zip")
     assert archive.status == 200
     check = sitting_archive.verify(archive.body())
     assert check.ok, check.problem

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from attestation import admission, transitions
 from attestation.models import Assignment, LockCommand, RosterEntry
 
-from browser import shot
+from browser import fetch_document, shot
 from factories import ACTOR
 from test_panel_browser import TIMEOUT, _kiosk_check_in, _pdf_text, panel_rig, sign_in
 from waiting import wait_until
@@ -112,7 +112,7 @@ def test_the_end_of_the_day(day):
     assert rows.count() == 3
     returned = [r for r in rows.all_inner_texts() if "secretary1" in r]
     assert len(returned) == 2 and all(":" in r.split("secretary1")[1] for r in returned)
-    pdf = _pdf_text(page.request.get(f"{board}/protocol.pdf?lang=ru").body())
+    pdf = _pdf_text(fetch_document(page, f"{board}/protocol.pdf?lang=ru").body())
     assert "Приложение: ячейки дня" in pdf and "secretary1" in pdf
     # a heading is never broken inside a word (the column is as wide as its longest word)
     assert "Квалификационная категория" in pdf and "Квалификационна я" not in pdf
