@@ -7,6 +7,12 @@ cards, false reads (a credential pushed where there is none, or a wrong text) an
 decode time per frame (p50, p99, mean; "idle": a frame with no code in it, what the
 kiosk spends on each frame while nobody shows anything).  The first setting is the
 kiosk's default.
+
+``--hard N``: also the harder set (:data:`fake_services.phone_screen.HARD_CONDITIONS`: N
+phones at arm's length, out of focus, in a moving hand, dim in a bright hall, turned by
+about 35 degrees), each condition's read rate per frame and within a hold of ``--hold``
+frames (the kiosk decodes every frame: a person holding the phone up for half a second
+gives it four at 8 frames/s), before (the decoder without its rescue passes) and after.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from .stats import percentile_ms
 
 VARIANTS = {
     "default": DecoderSettings(),
+    "no rescue passes": DecoderSettings(rescue=()),
     "no zoom pass": DecoderSettings(zoom=0),
     "zoom 1.5": DecoderSettings(zoom=1.5),
     "try_rotate": DecoderSettings(try_rotate=True),
@@ -91,6 +98,48 @@ def run_camera_bench(out, phones=200, cards=40, others=40, seed=2026, variants=N
         phone_screen.write_set(save_dir, scenes)
         out(f"frames and index.json written to {save_dir}")
     out(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    return results
+
+
+#: The harder set's columns: the decoder before issue 28's rescue passes, and the default.
+HARD_VARIANTS = {"before": DecoderSettings(rescue=()), "default": DecoderSettings()}
+
+
+def run_hard(out, per_condition=60, hold=4, seed=2027, variants=HARD_VARIANTS) -> dict:
+    """The harder set's read rates by condition (per frame, and within a hold), with the
+    decode time per frame; returns {variant: {condition: (frame rate, hold rate)}}."""
+    began = time.perf_counter()
+    holds = [(condition, scene, [phone_screen.render(scene, frame_seed, n) for n in range(hold)])
+             for condition, scene, frame_seed in phone_screen.hard_scene_set(per_condition, seed)]
+    out(f"harder set: {len(holds)} phones ({per_condition} a condition, seed {seed}), "
+        f"{hold} frames a hold, rendered in {time.perf_counter() - began:.1f} s")
+    out(f"{'condition':26s} " + " ".join(f"{name + ' frame':>15s} {name + ' hold':>14s}" for name in variants))
+    results = {name: {} for name in variants}
+    times = {name: [] for name in variants}
+    for condition in phone_screen.HARD_CONDITIONS:
+        mine = [(scene, frames) for c, scene, frames in holds if c == condition]
+        for name, settings in variants.items():
+            decoder = Decoder(settings)
+            per_frame = []
+            for scene, frames in mine:
+                got = []
+                for image in frames:
+                    started = time.perf_counter()
+                    got.append(decoder.credentials(image) == [scene.text])
+                    times[name].append(time.perf_counter() - started)
+                per_frame.append(got)
+            results[name][condition] = (sum(g[0] for g in per_frame) / len(mine),
+                                        sum(any(g) for g in per_frame) / len(mine))
+    rows = list(phone_screen.HARD_CONDITIONS) + ["all"]
+    for name in variants:
+        rates = list(results[name].values())
+        results[name]["all"] = (sum(r[0] for r in rates) / len(rates), sum(r[1] for r in rates) / len(rates))
+    for condition in rows:
+        out(f"{condition:26s} " + " ".join(f"{100 * results[n][condition][0]:14.1f}% {100 * results[n][condition][1]:13.1f}%"
+                                           for n in variants))
+    out("decode ms per frame of the harder set: " + ", ".join(
+        f"{name} p50 {percentile_ms(times[name], 0.5):.1f} / mean {1000 * sum(times[name]) / len(times[name]):.1f}"
+        for name in variants))
     return results
 
 

@@ -4,7 +4,9 @@ For the tests, the camera benchmark and the demo's virtual camera: each frame is
 640x480 webcam sees when a person holds a phone or a card in front of it, with what makes
 a real frame hard: a small code at arm's length, a tilted phone (perspective and
 rotation), dark mode (light modules on dark), glare on the glass, the screen's pixel grid
-beating with the camera's (moire), defocus blur, sensor noise and JPEG compression.
+beating with the camera's (moire), defocus blur, a moving hand (motion blur), a dim screen
+in a bright hall, sensor noise and JPEG compression.  :data:`HARD_CONDITIONS` are the
+cases people bring to an entrance that the ordinary set has few of.
 
 Everything is drawn with Pillow from a seed, so a set is the same on every machine.  QR
 codes come from segno; the ID card's barcode from zxing-cpp's writer (Code 128).  The
@@ -17,6 +19,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import math
 import pathlib
 import random
 import string
@@ -45,6 +48,12 @@ class Scene:
     blur: float          # Gaussian blur radius, pixels
     noise: float         # sensor noise, grey levels
     jpeg: int            # JPEG quality
+    motion: float = 0.0        # motion blur: how far the phone moves while the shutter is open, px
+    motion_angle: float = 0.0  # its direction, degrees
+    screen_gain: float = 1.0   # the screen's brightness as the camera exposes it (0.3: a dim
+    #                            screen in a bright hall, the exposure set by the hall)
+    turn: float = 0.0          # the phone turned away from the camera by this many degrees
+    #                            (3-D: one side farther, foreshortened), before ``tilt``
 
 
 def digital_id_text(rng: random.Random) -> str:
@@ -120,6 +129,8 @@ def _perspective(img: Image.Image, scene: Scene, rng: random.Random) -> tuple[Im
                (w + rng.uniform(-t, t) * w, 0 + rng.uniform(-t, t) * h),
                (w + rng.uniform(-t, t) * w, h + rng.uniform(-t, t) * h),
                (0 + rng.uniform(-t, t) * w, h + rng.uniform(-t, t) * h)]
+    if scene.turn:
+        corners = _turned(corners, w, h, scene.turn, rng.uniform(0, 360))
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
     left, top = min(xs), min(ys)
     size = (int(max(xs) - left) + 1, int(max(ys) - top) + 1)
@@ -131,6 +142,41 @@ def _perspective(img: Image.Image, scene: Scene, rng: random.Random) -> tuple[Im
                                                    Image.Resampling.BILINEAR)
     return (warped.rotate(scene.rotation, Image.Resampling.BICUBIC, expand=True),
             mask.rotate(scene.rotation, Image.Resampling.BILINEAR, expand=True))
+
+
+#: The camera's focal length in pixels of a 640x480 frame (a webcam's 60 degrees across).
+FOCAL_PX = 554.0
+
+
+def _turned(corners, w, h, degrees, axis_degrees):
+    """``corners`` of a w x h object as a pinhole camera sees them once the object is turned
+    by ``degrees`` about the axis through its middle at ``axis_degrees`` in its plane."""
+    a, b = math.radians(degrees), math.radians(axis_degrees)
+    ux, uy = math.cos(b), math.sin(b)  # the axis; points off it come nearer or go farther
+    out = []
+    for x, y in corners:
+        x, y = x - w / 2, y - h / 2
+        along = x * ux + y * uy
+        across_x, across_y = x - along * ux, y - along * uy
+        depth = math.hypot(across_x, across_y) * math.sin(a) * (1 if across_x * uy - across_y * ux > 0 else -1)
+        px, py = along * ux + across_x * math.cos(a), along * uy + across_y * math.cos(a)
+        scale = FOCAL_PX / (FOCAL_PX + depth)
+        out.append((w / 2 + px * scale, h / 2 + py * scale))
+    return out
+
+
+def _motion_blur(frame: Image.Image, length: float, degrees: float) -> Image.Image:
+    """The frame averaged along a ``length`` px line (a box kernel: a steady move while the
+    shutter is open)."""
+    steps = max(2, round(length) + 1)
+    dx, dy = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    out = None
+    for n in range(steps):
+        t = (n / (steps - 1) - 0.5) * length
+        shifted = frame.transform(frame.size, Image.Transform.AFFINE, (1, 0, -t * dx, 0, 1, -t * dy),
+                                  Image.Resampling.BILINEAR)
+        out = shifted if out is None else Image.blend(out, shifted, 1 / (n + 1))
+    return out
 
 
 def _perspective_coefficients(dst, src) -> list[float]:
@@ -167,16 +213,33 @@ def _clamp(value: int, high: int) -> int:
     return max(0, min(value, high))
 
 
-def render(scene: Scene, seed: int) -> Image.Image:
-    """The camera's frame of ``scene`` (grayscale 640x480)."""
+def render(scene: Scene, seed: int, frame_number: int = 0) -> Image.Image:
+    """The camera's frame of ``scene`` (grayscale 640x480).  ``frame_number`` > 0: a later
+    frame of the same hold (the same hall; the hand a little elsewhere: a few pixels, a
+    degree or two, the motion's direction, the sensor's noise)."""
     rng = random.Random(seed)
+    hand = (0, 0)
+    if frame_number:
+        jitter = random.Random(seed * 7919 + frame_number)
+        scene = dataclasses.replace(scene, rotation=scene.rotation + jitter.uniform(-2, 2),
+                                    motion_angle=scene.motion_angle + jitter.uniform(-20, 20))
+        hand = (jitter.randint(-3, 3), jitter.randint(-3, 3))
+        if scene.motion:  # a moving hand keeps moving: an 8 frames/s camera sees it 3.75
+            #               blur lengths on (the blur being a 1/30 s exposure's), back and forth
+            way = 3.75 * scene.motion * ((frame_number % 4) - 1.5)
+            hand = (hand[0] + round(way * math.cos(math.radians(scene.motion_angle))),
+                    hand[1] + round(way * math.sin(math.radians(scene.motion_angle))))
     frame = _background(rng)
+    if scene.screen_gain < 1.0:  # the hall is what the camera's exposure is set by: bright
+        frame = frame.point(lambda p: 255 - (255 - p) // 3)
     if scene.text:
         if scene.kind == "card" or (scene.kind == "other" and scene.text.isdigit()):
             obj = _card(barcode_image(scene.text), scene, rng)
         else:
             obj = _phone(qr_image(scene.text, scene.dark), scene, rng)
         obj = obj.resize((max(1, obj.width // 3), max(1, obj.height // 3)), Image.Resampling.BOX)
+        if scene.screen_gain != 1.0:
+            obj = obj.point(lambda p, g=scene.screen_gain: min(255, int(p * g)))
         obj, mask = _perspective(obj, scene, rng)
         if obj.width > FRAME[0] or obj.height > FRAME[1]:
             ratio = min(FRAME[0] / obj.width, FRAME[1] / obj.height) * 0.95
@@ -187,6 +250,7 @@ def render(scene: Scene, seed: int) -> Image.Image:
                    FRAME[0] - obj.width)
         y = _clamp(FRAME[1] // 2 - obj.height // 2 + rng.randint(-FRAME[1] // 6, FRAME[1] // 6),
                    FRAME[1] - obj.height)
+        x, y = _clamp(x + hand[0], FRAME[0] - obj.width), _clamp(y + hand[1], FRAME[1] - obj.height)
         frame.paste(obj, (x, y), mask)
         if scene.glare:
             glare = Image.new("L", FRAME, 0)
@@ -196,6 +260,8 @@ def render(scene: Scene, seed: int) -> Image.Image:
             glare = glare.filter(ImageFilter.GaussianBlur(r / 2))
             frame = Image.composite(Image.new("L", FRAME, 255), frame,
                                     glare.point(lambda p, s=scene.glare: int(p * s)))
+    if scene.motion:
+        frame = _motion_blur(frame, scene.motion, scene.motion_angle)
     if scene.blur:
         frame = frame.filter(ImageFilter.GaussianBlur(scene.blur))
     if scene.noise:
@@ -222,6 +288,41 @@ def random_scene(kind: str, text: str, rng: random.Random) -> Scene:
         moire=rng.choice((0.0, 0.3, 0.6)) if kind == "phone" else 0.0,
         blur=rng.choice((0.0, 0.4, 0.7, 1.0)), noise=rng.choice((0.0, 12.0, 25.0)),
         jpeg=rng.choice((60, 75, 90)))
+
+
+def _ordinary_phone(text: str, rng: random.Random) -> Scene:
+    """A phone held as the kiosk's pictogram asks: a code large and sharp (3 to 5 px a
+    module, blur within 0.7 px), at any angle, in either mode."""
+    scene = random_scene("phone", text, rng)
+    return dataclasses.replace(scene, module_px=rng.choice((3.0, 3.5, 4.0, 5.0)),
+                               blur=rng.choice((0.0, 0.4, 0.7)))
+
+
+#: The hard cases of an entrance, each on top of an ordinary phone: a scene of that kind.
+HARD_CONDITIONS = {
+    "arm's length": lambda s, rng: dataclasses.replace(s, module_px=rng.uniform(1.7, 2.6)),
+    "out of focus": lambda s, rng: dataclasses.replace(s, blur=rng.uniform(1.0, 1.6)),
+    # a hand moving 90 to 240 px/s: blurred over 3-8 px at a hall's auto exposure (1/30 s),
+    # a quarter of that at the 1/120 s the kiosk sets for a lit screen where the camera lets it
+    "moving hand, auto exposure": lambda s, rng: dataclasses.replace(
+        s, motion=rng.uniform(3.0, 8.0), motion_angle=rng.uniform(0, 180)),
+    "moving hand, 1/120 s": lambda s, rng: dataclasses.replace(
+        s, motion=rng.uniform(3.0, 8.0) / 4, motion_angle=rng.uniform(0, 180)),
+    "dim screen, bright hall": lambda s, rng: dataclasses.replace(s, screen_gain=rng.uniform(0.12, 0.3),
+                                                                  glare=0.0, noise=rng.choice((12.0, 25.0))),
+    "turned 35 degrees": lambda s, rng: dataclasses.replace(s, turn=rng.uniform(28.0, 40.0)),
+}
+
+
+def hard_scene_set(per_condition: int = 60, seed: int = 2027) -> list[tuple[str, Scene, int]]:
+    """``per_condition`` phones for each of :data:`HARD_CONDITIONS`: (condition, scene, seed)."""
+    rng = random.Random(seed)
+    out = []
+    for c, (condition, harden) in enumerate(HARD_CONDITIONS.items()):
+        for n in range(per_condition):
+            out.append((condition, harden(_ordinary_phone(digital_id_text(rng), rng), rng),
+                        seed * 1000 + c * 100 + n))
+    return out
 
 
 def invented_iin(n: int) -> str:

@@ -251,17 +251,28 @@ def scans():
     A page that just loaded asks without ``after`` and gets no scan, only ``last`` to ask
     from: nothing read before it loaded is ever handed to it.  A scan older than
     ``KIOSK_SCAN_HOLD_SECONDS`` is not handed out at all.
+
+    ``advice``: the camera's hint to the person (``{"seq", "hint"}``, one of
+    :data:`kiosk.camera.HINTS` or null); a page that passes ``advice=SEQ`` is also
+    answered as soon as the hint numbered otherwise comes.
     """
     queue = current_app.extensions["scan_queue"]
     try:
         after = int(request.args["after"]) if "after" in request.args else None
+        advice_after = int(request.args["advice"]) if "advice" in request.args else None
         wait = min(max(float(request.args.get("wait", "0")), 0.0), 25.0)
     except ValueError:
-        raise BadRequest("'after' is an integer and 'wait' a number of seconds") from None
+        raise BadRequest("'after' and 'advice' are integers and 'wait' a number of seconds") from None
     if not scan_sources():
         return jsonify(status="ok", enabled=False, scans=[], last=after or 0)
     if after is None:
-        return jsonify(status="ok", enabled=True, scans=[], last=queue.last)
-    items = queue.since(after, wait, max_age=float(current_app.config["KIOSK_SCAN_HOLD_SECONDS"]))
+        return jsonify(status="ok", enabled=True, scans=[], last=queue.last, advice=_advice(queue))
+    items = queue.since(after, wait, max_age=float(current_app.config["KIOSK_SCAN_HOLD_SECONDS"]),
+                        advice_after=advice_after)
     return jsonify(status="ok", enabled=True, last=items[-1][0] if items else after,
-                   scans=[{"seq": n, "credential": c} for n, c in items])
+                   scans=[{"seq": n, "credential": c} for n, c in items], advice=_advice(queue))
+
+
+def _advice(queue) -> dict:
+    seq, hint = queue.advice
+    return {"seq": seq, "hint": hint}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import pathlib
 import re
 import threading
@@ -62,6 +63,8 @@ ID_CARD_FORMATS = ("Code128", "Code39", "ITF", "Code93", "Codabar")
 #: The digital ID's code (and PDF417, which some documents carry).
 DIGITAL_ID_FORMATS = ("QRCode", "PDF417")
 DEFAULT_FORMATS = DIGITAL_ID_FORMATS + ID_CARD_FORMATS
+#: What zxing-cpp reports a QR-like symbol found (whole or in part) as.
+QR_FAMILY = ("QRCode", "MicroQRCode", "RMQRCode", "PDF417")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,12 @@ class DecoderSettings:
     ``zoom``: when a frame gives nothing, its middle (where the kiosk's pictogram asks to
     hold the code: half the width and height) is enlarged this many times and decoded again:
     a small or slightly blurred code then has enough pixels a module (0: off).
+
+    ``rescue``: when the whole frame shows a code zxing-cpp found but could not decode (its
+    finder patterns seen, the modules' values wrong: a camera out of focus, a dim and noisy
+    screen), these passes of :data:`RESCUES` are tried in turn until one reads, before the
+    zoom pass.  A frame with no code in it never pays them; figures in the README
+    (``kioskctl bench camera``, its harder set).
     """
 
     formats: tuple[str, ...] = DEFAULT_FORMATS
@@ -85,6 +94,7 @@ class DecoderSettings:
     try_downscale: bool = False  # measured: reads nothing more on the set, costs a third more
     binarizer: str = "LocalAverage"
     zoom: float = 2.0
+    rescue: tuple[str, ...] = ("sharpen", "denoise", "sharpen middle")
 
     @classmethod
     def parse_formats(cls, text: str) -> tuple[str, ...]:
@@ -101,6 +111,32 @@ class DecoderSettings:
 class Read:
     text: str
     format: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Unread:
+    """A code found in a frame that did not decode: its format and its outline's corners
+    (pixels, clockwise from the top left)."""
+
+    format: str
+    corners: tuple[tuple[int, int], ...]
+
+    @property
+    def side(self) -> float:
+        """The outline's longest edge, pixels."""
+        c = self.corners
+        return max(math.dist(a, b) for a, b in zip(c, c[1:] + c[:1]))
+
+
+@dataclasses.dataclass(frozen=True)
+class Look:
+    reads: list[Read]
+    unread: list[Unread]
+
+
+def _corners(position) -> tuple[tuple[int, int], ...]:
+    return tuple((p.x, p.y) for p in (position.top_left, position.top_right,
+                                      position.bottom_right, position.bottom_left))
 
 
 #: QR payloads of other kinds (Wi-Fi, contacts, mail, phone, place) never identify anyone.
@@ -129,30 +165,74 @@ class Decoder:
 
     def read(self, frame) -> list[Read]:
         """Every code in ``frame`` (a PIL image, or a grayscale/BGR numpy array)."""
-        found = self._decode(frame)
-        if not found and self.settings.zoom:
-            found = self._decode(_middle(frame, self.settings.zoom))
-        return found
+        return self.look(frame).reads
 
-    def _decode(self, image) -> list[Read]:
+    def look(self, frame) -> Look:
+        """What ``frame`` shows: the codes read, and the codes found that did not decode."""
+        reads, unread = self._decode(frame, errors=bool(self.settings.rescue))
+        if reads:
+            return Look(reads, [])
+        for name in self.settings.rescue if unread else ():
+            reads, _ = self._decode(RESCUES[name](frame))
+            if reads:
+                break
+        if not reads and self.settings.zoom:
+            zoom = self.settings.zoom
+            reads, small = self._decode(_middle(frame, zoom), errors=True)
+            (w, h) = _gray(frame).size if small else (0, 0)
+            unread += [Unread(u.format, tuple((w // 4 + x / zoom, h // 4 + y / zoom) for x, y in u.corners))
+                       for u in small]  # back in the frame's pixels
+        return Look(reads, [] if reads else unread)
+
+    def _decode(self, image, errors: bool = False) -> tuple[list[Read], list[Unread]]:
         zx = _zxing()
         found = zx.read_barcodes(
             image, formats=zx.BarcodeFormats(self._formats),
             try_rotate=self.settings.try_rotate, try_invert=self.settings.try_invert,
             try_downscale=self.settings.try_downscale,
-            binarizer=getattr(zx.Binarizer, self.settings.binarizer))
-        return [Read(b.text, b.format.name) for b in found if b.valid]
+            binarizer=getattr(zx.Binarizer, self.settings.binarizer), return_errors=errors)
+        reads = [Read(b.text, b.format.name) for b in found if b.valid]
+        unread = [Unread(b.format.name, _corners(b.position)) for b in found if not b.valid]
+        return reads, unread
 
     def credentials(self, frame) -> list[str]:
         return [r.text for r in self.read(frame) if is_credential(r, self.qr_pattern)]
 
 
+def _gray(frame) -> Image.Image:
+    Image, ImageOps = _pil()
+    image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
+    return ImageOps.grayscale(image) if image.mode != "L" else image
+
+
+def _sharpened(frame, radius: float = 1.5, percent: int = 300) -> Image.Image:
+    """The frame through an unsharp mask: what defocus took from the modules' edges (measured:
+    1.5 px at 300 % read the most; a larger radius rings around the modules, a smaller one
+    lifts the noise)."""
+    from PIL import ImageFilter
+    return _gray(frame).filter(ImageFilter.UnsharpMask(radius, percent, 0))
+
+
+def _denoised(frame) -> Image.Image:
+    """A 3x3 median: a dim screen's modules are a few grey levels apart, under the noise."""
+    from PIL import ImageFilter
+    return _gray(frame).filter(ImageFilter.MedianFilter(3))
+
+
+#: The passes :attr:`DecoderSettings.rescue` names (each measured on the harder set: the
+#: defocused codes the sharpened frame misses read once the middle is enlarged first).
+RESCUES: dict[str, Callable] = {
+    "sharpen": _sharpened,
+    "denoise": _denoised,
+    "sharpen middle": lambda frame: _sharpened(_middle(frame, 2.0), 3.0, 250),
+}
+
+
 def _middle(frame, zoom: float) -> Image.Image:
     """The middle half of ``frame`` (each way), ``zoom`` times larger (bicubic: measured,
     sharpening after it read 1 % more phones at twice the cost of an empty frame)."""
-    Image, ImageOps = _pil()
-    image = frame if isinstance(frame, Image.Image) else Image.fromarray(frame)
-    image = ImageOps.grayscale(image) if image.mode != "L" else image
+    Image, _ = _pil()
+    image = _gray(frame)
     w, h = image.size
     box = image.crop((w // 4, h // 4, w - w // 4, h - h // 4))
     size = (int(box.width * zoom), int(box.height * zoom))
@@ -305,6 +385,89 @@ def frame_source(spec: str, width: int = 640, height: int = 480, fps: float = 10
     return SOURCES[name](target, width, height, fps)
 
 
+# -- advice to the person in front of the camera ----------------------------------------
+
+#: What the kiosk asks of a person whose code it sees but cannot read (the page's texts are
+#: ``camera.<hint>`` in :mod:`kiosk.strings`): the code is small in the frame (held too far
+#: away), its light and dark modules are a few grey levels apart (a dim screen), or neither
+#: (blurred: a moving hand, or a camera that cannot focus so near).
+CLOSER, BRIGHTER, STILL = "closer", "brighter", "still"
+HINTS = (CLOSER, BRIGHTER, STILL)
+
+
+class Guide:
+    """Turns what the camera sees into advice: a code seen and not read for ``after``
+    seconds (frames without it in between, up to ``after``, do not start the count again)
+    gets one of :data:`HINTS`; a read, or no code for ``after`` seconds, clears it.
+
+    Thresholds: a code whose side is under ``small`` of the frame's height (96 px at 480:
+    modules under 3 px for a digital ID's QR) is too far; one whose middle 90 % of grey
+    levels span fewer than ``dim`` levels is too dim to separate from the noise.  A blurred
+    code in a moving hand is often not found at all: the middle of the view changing by more
+    than ``moving`` grey levels on average from one frame to the next (a 20x15 thumbnail,
+    a fraction of a millisecond) counts as "something held up and not read" too.
+    """
+
+    def __init__(self, after: float = 1.0, small: float = 0.2, dim: int = 60, moving: float = 9.0):
+        self.after, self.small, self.dim, self.moving = after, small, dim, moving
+        self.hint: str | None = None
+        self._since: float | None = None  # first seen unread or moving (monotonic s)
+        self._last: float | None = None   # last seen so
+        self._thumb = None
+
+    def update(self, look: Look, frame, now: float) -> str | None:
+        """The advice after this frame (``look``: what the decoder made of ``frame``)."""
+        moved = self._moved(frame)
+        # a phone's code (zxing-cpp finds parts of a small QR as Micro QR or rMQR symbols:
+        # measured, never in a view without a QR); an ID card's barcode gets no advice
+        unread = [u for u in look.unread if u.format in QR_FAMILY]
+        if look.reads:
+            self._since = self._last = None
+            self.hint = None
+        elif unread or moved:
+            if self._last is None or now - self._last > self.after:
+                self._since = now
+            self._last = now
+            if now - self._since >= self.after:
+                self.hint = self._advice(max(unread, key=lambda u: u.side), frame) if unread else STILL
+        elif self._last is not None and now - self._last > self.after:
+            self._since = self._last = None
+            self.hint = None
+        return self.hint
+
+    def _moved(self, frame) -> bool:
+        from PIL import Image, ImageChops, ImageStat
+        image = _gray(frame)
+        w, h = image.size
+        thumb = image.crop((w // 4, h // 4, w - w // 4, h - h // 4)).resize((20, 15), Image.Resampling.BOX)
+        before, self._thumb = self._thumb, thumb
+        return before is not None and ImageStat.Stat(ImageChops.difference(thumb, before)).mean[0] > self.moving
+
+    def _advice(self, code: Unread, frame) -> str:
+        image = _gray(frame)
+        if code.side < self.small * image.height:
+            return CLOSER
+        xs, ys = [x for x, _ in code.corners], [y for _, y in code.corners]
+        box = (max(0, min(xs)), max(0, min(ys)), min(image.width, max(xs) + 1), min(image.height, max(ys) + 1))
+        if box[2] - box[0] > 1 and box[3] - box[1] > 1:
+            histogram = image.crop(box).histogram()
+            if _spread(histogram, 0.05, 0.95) < self.dim:
+                return BRIGHTER
+        return STILL
+
+
+def _spread(histogram: list[int], low: float, high: float) -> int:
+    """Grey levels between the ``low`` and ``high`` quantiles of a 256-bin histogram."""
+    total, seen, lo = sum(histogram), 0, None
+    for level, count in enumerate(histogram):
+        seen += count
+        if lo is None and seen >= low * total:
+            lo = level
+        if seen >= high * total:
+            return level - lo
+    return 255 - (lo or 0)
+
+
 # -- the scanner -----------------------------------------------------------------------
 
 @dataclasses.dataclass
@@ -334,6 +497,7 @@ class CameraScanner:
         #: Called with every code read in a frame, credential or not (``kioskctl camera test``).
         self.on_read = on_read
         self.error: str | None = None
+        self.guide = Guide()
         self.stats = CameraStats()
         self.ready = threading.Event()
         self._seen: dict[str, float] = {}
@@ -371,8 +535,12 @@ class CameraScanner:
         if frame is None:
             return []
         began = time.perf_counter()
-        reads = self.decoder.read(frame)
+        look = self.decoder.look(frame)
+        reads = look.reads
         took = time.perf_counter() - began
+        hint = self.guide.update(look, frame, now)
+        if hint != self.queue.advice[1]:
+            self.queue.advise(hint)
         texts = [r.text for r in reads if is_credential(r, self.decoder.qr_pattern)]
         if reads and self.on_read is not None:
             self.on_read(reads)

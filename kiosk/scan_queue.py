@@ -19,6 +19,7 @@ class ScanQueue:
         self._items: list[tuple[int, str, float]] = []  # (seq, text, monotonic time read)
         self._seq = 0
         self._cond = threading.Condition()
+        self._advice: tuple[int, str | None] = (0, None)  # (its number, the camera's hint)
 
     def push(self, raw: str) -> None:
         text = raw.replace("\r\n", "\n").replace("\r", "\n").strip("\n ")
@@ -36,10 +37,25 @@ class ScanQueue:
         with self._cond:
             return self._seq
 
-    def since(self, after: int, wait: float = 0.0, max_age: float | None = None
-              ) -> list[tuple[int, str]]:
+    def advise(self, hint: str | None) -> None:
+        """The camera's advice to the person in front of it (:data:`kiosk.camera.HINTS`;
+        None: none now).  A page waiting in :meth:`since` is woken by a change."""
+        with self._cond:
+            if hint != self._advice[1]:
+                self._advice = (self._advice[0] + 1, hint)
+                self._cond.notify_all()
+
+    @property
+    def advice(self) -> tuple[int, str | None]:
+        """(its number, the hint): a page passes the number back to wait for the next one."""
+        with self._cond:
+            return self._advice
+
+    def since(self, after: int, wait: float = 0.0, max_age: float | None = None,
+              advice_after: int | None = None) -> list[tuple[int, str]]:
         """Scans after sequence number ``after`` and younger than ``max_age`` seconds,
-        waiting up to ``wait`` seconds for one."""
+        waiting up to ``wait`` seconds for one (or, with ``advice_after``, for advice
+        numbered otherwise)."""
         deadline = time.monotonic() + wait
         with self._cond:
             while True:
@@ -47,11 +63,12 @@ class ScanQueue:
                 items = [(n, t) for n, t, at in self._items
                          if n > after and (max_age is None or now - at <= max_age)]
                 remaining = deadline - now
-                if items or remaining <= 0:
+                if items or remaining <= 0 or advice_after not in (None, self._advice[0]):
                     return items
                 self._cond.wait(remaining)
 
     def clear(self) -> None:
-        """Forget every queued scan (a person's session ended); numbering goes on."""
+        """Forget every queued scan and the advice (a person's session ended); numbering goes on."""
         with self._cond:
             self._items.clear()
+        self.advise(None)

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from attestation.vocabulary import Refusal
 
+from .camera import BRIGHTER, CLOSER, STILL
+
 UI = {
     "welcome.title": _l("Welcome to the attestation"),
     "welcome.choose": _l("Choose the language of your attestation"),
@@ -18,6 +20,10 @@ UI = {
     "identify.or_type": _l("or type your IIN"),
     "identify.camera": _l("Hold the phone's QR code or the back of the ID card up to the camera "
                           "above the screen, a hand's width away"),
+    # the camera's advice when it sees a code it cannot read (kiosk.camera.Guide)
+    f"camera.{CLOSER}": _l("Hold the phone closer to the camera"),
+    f"camera.{BRIGHTER}": _l("Turn up the brightness of the phone's screen"),
+    f"camera.{STILL}": _l("Hold the phone still for a moment"),
     "identify.iin_ok": _l("IIN is valid"),
     "identify.iin_bad": _l("This IIN is not valid: check the digits"),
     "identify.continue": _l("Continue"),

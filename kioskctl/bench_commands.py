@@ -58,10 +58,16 @@ def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace):
               help="Decoder settings to compare (default: all).")
 @click.option("--save", type=click.Path(file_okay=False), help="Also write the frames and index.json here.")
 @click.option("--latency", is_flag=True, help="Also time code in view -> scan queued (replay camera).")
-def bench_camera(phones, cards, others, seed, variants, save, latency):
+@click.option("--hard", type=int, default=60, show_default=True,
+              help="Phones of each hard condition in the harder set (0: skip it).")
+@click.option("--hold", type=int, default=4, show_default=True, help="Frames of one hold in the harder set.")
+def bench_camera(phones, cards, others, seed, variants, save, latency, hard, hold):
     """Read rate, false reads and decode time of the camera decoder on generated frames."""
-    camera_bench.run_camera_bench(click.echo, phones, cards, others, seed, variants or None,
-                                  pathlib.Path(save) if save else None)
+    if phones + cards + others:
+        camera_bench.run_camera_bench(click.echo, phones, cards, others, seed, variants or None,
+                                      pathlib.Path(save) if save else None)
+    if hard:
+        camera_bench.run_hard(click.echo, hard, hold)
     if latency:
         camera_bench.run_latency(click.echo)
 

@@ -334,14 +334,26 @@
 
   // A page starts from "now" (asking without `after` answers only the latest number): it
   // is never handed a scan read before it loaded.
-  async function pollSerialScanner(after) {
-    const data = await api("GET", after === null ? "scans" : "scans?wait=20&after=" + after);
-    let last = after;
+  // The camera's advice (a code seen but not read: closer, brighter, still) comes with the
+  // same long poll: a changed hint answers it at once.
+  async function pollSerialScanner(after, adviceSeq) {
+    const data = await api("GET", after === null ? "scans"
+      : "scans?wait=20&after=" + after + "&advice=" + adviceSeq);
+    let last = after, seq = adviceSeq;
     if (data.status === "ok" && data.enabled) {
       for (const s of data.scans) onScan(s.credential);
       last = data.last;
+      if (data.advice) { seq = data.advice.seq; showAdvice(data.advice.hint); }
     }
-    setTimeout(() => pollSerialScanner(last), data.status === "ok" ? 50 : 3000);
+    setTimeout(() => pollSerialScanner(last, seq), data.status === "ok" ? 50 : 3000);
+  }
+  // Someone typing the IIN moves in the camera's view: no advice about a phone then.
+  function showAdvice(hint) {
+    const el = document.getElementById("camera-advice");
+    if (!el) return;
+    if (state.digits) hint = null;
+    el.hidden = !hint;
+    if (hint) { el.dataset.t = "camera." + hint; el.textContent = t(el.dataset.t); }
   }
 
   // -- idle and health ------------------------------------------------------------------
