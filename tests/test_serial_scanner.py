@@ -42,7 +42,8 @@ def test_kiosk_api_hands_scans_to_the_page(db_url, db):
         assert app.extensions["serial_scanner"].ready.wait(3)
         # A page that loads starts from "now": it is told where to ask from, and nothing more.
         start = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
-        assert start == {"status": "ok", "enabled": True, "scans": [], "last": 0}
+        assert start == {"status": "ok", "enabled": True, "scans": [], "last": 0,
+                         "advice": {"seq": 0, "hint": None}}  # the camera's advice: none
         os.write(master, site.people[0]["iin"].encode() + b"\r")
         assert app.extensions["scan_queue"].since(0, wait=3)
         data = client.get("/api/v1/kiosk/scans", headers=auth).get_json()
