@@ -24,6 +24,7 @@ import pathlib
 import random
 import string
 
+import numpy as np
 import segno
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
@@ -264,9 +265,9 @@ def render(scene: Scene, seed: int, frame_number: int = 0) -> Image.Image:
         frame = _motion_blur(frame, scene.motion, scene.motion_angle)
     if scene.blur:
         frame = frame.filter(ImageFilter.GaussianBlur(scene.blur))
-    if scene.noise:
-        noise = Image.effect_noise(FRAME, scene.noise)
-        frame = Image.blend(frame, noise, 0.25)
+    if scene.noise:  # from the frame's seed (Pillow's effect_noise is not seeded)
+        grain = np.random.default_rng(seed * 7919 + frame_number).normal(128, scene.noise, (FRAME[1], FRAME[0]))
+        frame = Image.blend(frame, Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8)), 0.25)
     buf = io.BytesIO()
     frame.save(buf, "JPEG", quality=scene.jpeg)
     return Image.open(io.BytesIO(buf.getvalue()))

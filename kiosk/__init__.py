@@ -42,6 +42,8 @@ DEFAULTS = {
     "KIOSK_CAMERA": None,           # v4l2:/dev/video0 | picamera2 | replay:PATH (see kiosk.camera)
     "KIOSK_CAMERA_SIZE": "640x480",
     "KIOSK_CAMERA_FPS": 8,          # frames decoded a second, at most
+    "KIOSK_CAMERA_EXPOSURE": "8",   # ms, or auto (see kiosk.camera_control)
+    "KIOSK_CAMERA_FOCUS": "0.3",    # metres, or auto
     "KIOSK_CAMERA_FORMATS": ",".join(camera.DEFAULT_FORMATS),
     "KIOSK_CAMERA_QR_PATTERN": "",  # what the digital ID's QR matches (a regex); empty: any
     "MAX_CONTENT_LENGTH": 64 * 1024,  # the largest kiosk request is a few hundred bytes

@@ -66,7 +66,7 @@ def test_config_example_documents_every_setting():
     from web import DEFAULTS as PANEL
     for key in ("KIOSK_TOKEN", "KIOSK_IDLE_SECONDS", "DIGITAL_ID_URL", "DIGITAL_ID_KEY",
                 "SERIAL_SCANNER_PORT", "KIOSK_CAMERA", "KIOSK_CAMERA_SIZE", "KIOSK_CAMERA_FPS",
-                "KIOSK_CAMERA_FORMATS", "KIOSK_CAMERA_QR_PATTERN", "SECRET_KEY", "PANEL_IDLE_MINUTES", "PANEL_INSECURE_COOKIES"):
+                "KIOSK_CAMERA_EXPOSURE", "KIOSK_CAMERA_FOCUS", "KIOSK_CAMERA_FORMATS", "KIOSK_CAMERA_QR_PATTERN", "SECRET_KEY", "PANEL_IDLE_MINUTES", "PANEL_INSECURE_COOKIES"):
         assert key in KIOSK or key in PANEL
         assert f"ATTESTATION_{key}=" in text
     assert "DATABASE_URL=" in text and "ATTESTATION_ENV=production" in text
