@@ -37,6 +37,7 @@ from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, Cell, RosterEntry
 from attestation.timeutil import local_today
 
+from . import cpu_limit
 from .database import fresh_database
 from .stats import percentile_ms
 
@@ -82,7 +83,8 @@ class Service:
             return {}
 
 
-def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready: bool = True) -> Service:
+def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready: bool = True,
+           limiter: cpu_limit.Limiter | None = None) -> Service:
     sock_path = tmp / f"notify-{name}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(sock_path))
@@ -94,6 +96,8 @@ def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready:
                             stdout=subprocess.DEVNULL,
                             stderr=open(tmp / f"{name}.log", "wb"))
     service = Service(name, proc, stats)
+    if limiter is not None:  # before it has done anything much: its start-up is a Pi's too
+        limiter.limit(proc.pid, name)
     try:
         if wait_ready:
             while b"READY=1" not in sock.recv(256):
@@ -225,9 +229,22 @@ def _where(number: int) -> tuple[int, int]:
 
 
 def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", idle: float = 10.0,
-        out=print, pace: float | None = None) -> dict:
+        out=print, pace: float | None = None, pi: bool = False) -> dict:
     """``pace``: each kiosk starts a person every ``pace`` seconds (an offered load, as at a
-    venue) instead of the next one as soon as the check-in answers (the most it can do)."""
+    venue) instead of the next one as soon as the check-in answers (the most it can do).
+    ``pi``: every kiosk app and agent limited to a Raspberry Pi's core
+    (:mod:`bench.cpu_limit`; :class:`~bench.cpu_limit.CpuLimitUnavailable` where it cannot be)."""
+    limiter = cpu_limit.limiter() if pi else None
+    if limiter is not None:
+        out(f"Pi-shaped: {limiter.describe()}")
+    try:
+        return _run(url, kiosks, checkins, timing, idle, out, pace, limiter)
+    finally:
+        if limiter is not None:
+            limiter.close()
+
+
+def _run(url, kiosks, checkins, timing, idle, out, pace, limiter) -> dict:
     per_kiosk = -(-checkins // kiosks)
     boards = -(-per_kiosk // LOCKS_PER_BOARD)
     with fresh_database(url) as (db_url, tmp):
@@ -235,16 +252,18 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
         database = dbmod.Database(db_url)
         tokens, people = _setup(database, kiosks, per_kiosk, [str(tmp / f"cab-{k}") for k in range(kiosks)])
         env = {"DATABASE_URL": db_url}
-        agents = [_start(f"agent-{k}", ["serve", "agent", "--cabinet", f"bench-cab-{k}"], env, tmp)
-                  for k in range(kiosks)]
+        agents = [_start(f"agent-{k}", ["serve", "agent", "--cabinet", f"bench-cab-{k}"], env, tmp,
+                         limiter=limiter) for k in range(kiosks)]
         ports = [_free_port() for _ in range(kiosks)]
         apps = [_start(f"kiosk-{k}", ["serve", "kiosk", "--port", str(ports[k])],
-                       env | {"ATTESTATION_KIOSK_TOKEN": tokens[k]}, tmp) for k in range(kiosks)]
+                       env | {"ATTESTATION_KIOSK_TOKEN": tokens[k]}, tmp, limiter=limiter)
+                for k in range(kiosks)]
         logs = [FrameLog(frames) for _, frames in cabinets]
         services = apps + agents
         try:
             result = _load(kiosks, ports, tokens, people, logs, services, database, out, pace)
-            result.update(database=database.engine.dialect.name, timing=timing, boards=boards, pace=pace)
+            result.update(database=database.engine.dialect.name, timing=timing, boards=boards, pace=pace,
+                      pi=limiter is not None)
             time.sleep(2.0)  # the last doors shut, the agents see them
             idle_cpu = {}
             before = {a.name: a.sample()["cpu_s"] for a in agents}
@@ -328,7 +347,8 @@ def _load(kiosks, ports, tokens, people, logs, services, database, out, pace=Non
 
 
 def _report(r: dict, out) -> None:
-    out(f"{r['database']}, {r['kiosks']} kiosk(s) + {r['kiosks']} agent(s) as processes, "
+    shape = ", Pi-shaped" if r.get("pi") else ""
+    out(f"{r['database']}{shape}, {r['kiosks']} kiosk(s) + {r['kiosks']} agent(s) as processes, "
         f"{r['boards']} board(s) per cabinet ({r['timing']} replies): {r['checkins']} check-ins, "
         f"{r['errors']} errors, {r['unlocks_missing']} unlocks missing, "
         f"{r['double_assignments']} double assignments")

@@ -8,6 +8,7 @@ import click
 
 import bench as benchmarks
 from bench import camera as camera_bench
+from bench import cpu_limit, kiosk_page
 from bench import api_calls, archive as archive_bench, live_board, production as production_bench
 
 from .base import Group, main
@@ -31,8 +32,11 @@ def bench():
 @click.option("--pace", type=click.FloatRange(0.01, 600), default=None,
               help="Each kiosk starts a person every this many seconds (default: the next one "
                    "as soon as a check-in answers, the most the system can do).")
+@click.option("--pi", is_flag=True,
+              help="Limit every kiosk app and agent to a third of one core, as a Raspberry Pi 4's "
+                   "core compares with this machine's (cgroups; needs root).")
 @click.pass_context
-def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace):
+def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace, pi):
     """Every service its own process, as systemd starts it; the load from this one.
 
     A temporary SQLite file, or a new database on the PostgreSQL server that
@@ -43,8 +47,11 @@ def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace):
     if burst is not None:
         production_bench.run_burst(ctx.obj.get("url"), burst, out=click.echo)
         return
-    result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo,
-                                  pace=pace)
+    try:
+        result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo,
+                                      pace=pace, pi=pi)
+    except cpu_limit.CpuLimitUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     if result["errors"] or result["double_assignments"] or result["unlocks_missing"]:
         ctx.exit(1)
 
@@ -113,6 +120,20 @@ def bench_archive(ctx, candidates):
     """A closed sitting's archive (ZIP of its PDFs in kk and ru): laid out from nothing, and
     downloaded after closing the sitting prepared it."""
     archive_bench.run(ctx.obj.get("url"), candidates, out=click.echo)
+
+
+@bench.command("page")
+@click.option("--people", type=click.IntRange(1, 100), default=5, show_default=True,
+              help="Persons taken through the page at each throttling rate.")
+@click.option("--throttle", "throttles", type=click.FloatRange(1, 20), multiple=True,
+              help="DevTools CPU throttling rates (default: 1 and 4, about a Raspberry Pi 4).")
+@click.option("--pi", is_flag=True, help="Also limit the kiosk app and the agent to a Pi's core (needs root).")
+def bench_page(people, throttles, pi):
+    """The kiosk page in Chromium with its CPU slowed: loading, and each tap to the next screen."""
+    try:
+        kiosk_page.run(people, throttles or (1, 4), pi, out=click.echo)
+    except cpu_limit.CpuLimitUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @bench.command("api")

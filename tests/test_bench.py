@@ -1,5 +1,11 @@
 """The benchmark commands run and report (their figures go to the README, not asserted)."""
 
+import os
+import subprocess
+import sys
+import time
+
+import pytest
 from click.testing import CliRunner
 
 from bench import production
@@ -75,3 +81,58 @@ def test_archive_bench_finds_the_prepared_documents(db_url):
     assert result["documents"] == 2 * (4 + 1 + 2)      # files, protocol, two acts; kk and ru
     assert result["laid_out_in_download"] == 0
     assert len(result["times"]) == 4 and "download after the close prepared it" in "\n".join(lines)
+
+
+def test_the_page_bench_takes_a_person_through_the_kiosk_page():
+    from bench import kiosk_page
+    lines = []
+    results = kiosk_page.run(people=1, throttles=(4,), out=lines.append)
+    screens = results[4]["screens"]
+    # every tap of the walk answered by its next screen, measured in the page
+    for step in ("lang-kk -> identify", "key-continue -> checking", "person-yes -> stages",
+                 "stages-ack -> rules", "rules-ack -> opening", "done-restart -> welcome"):
+        assert len(screens[step]) == 1, (step, sorted(screens))
+    assert results[4]["loads"][0][0] > 0 and results[4]["taps"]
+    assert "navigation -> first paint" in "\n".join(lines)
+
+
+def test_the_cpu_limiter_writes_a_quota_per_process(tmp_path):
+    from bench import cpu_limit
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("cpu memory\n")
+    limiter = cpu_limit.limiter(root=tmp_path)
+    limiter.limit(4242, "kiosk-0")
+    group = next(tmp_path.glob("attestation-bench-*-kiosk-0"))
+    assert (group / "cpu.max").read_text() == "33333 100000" and (group / "cgroup.procs").read_text() == "4242"
+    assert "cgroup v2 cpu.max" in limiter.describe()
+    (tmp_path / "cgroup.controllers").write_text("memory pids\n")
+    with pytest.raises(cpu_limit.CpuLimitUnavailable, match="without the cpu controller"):
+        cpu_limit.limiter(root=tmp_path)
+
+
+def test_a_limited_process_gets_a_third_of_a_core_or_the_bench_says_why():
+    """Where this machine has a cgroup the bench may write (CI runs as root), a busy process
+    put under the limit uses no more than its quota; elsewhere --pi refuses, naming why."""
+    from bench import cpu_limit
+    try:
+        limiter = cpu_limit.limiter()
+    except cpu_limit.CpuLimitUnavailable as exc:
+        assert "cannot limit the services' CPU" in str(exc)
+        result = CliRunner().invoke(main, ["bench", "page", "--pi"])
+        assert result.exit_code == 1 and "cannot limit" in result.output
+        return
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        limiter.limit(busy.pid, "busy")
+        with open(f"/proc/{busy.pid}/stat") as f:
+            before = sum(int(v) for v in f.read().rsplit(")", 1)[1].split()[11:13])
+        began = time.monotonic()
+        time.sleep(2.0)
+        with open(f"/proc/{busy.pid}/stat") as f:
+            after = sum(int(v) for v in f.read().rsplit(")", 1)[1].split()[11:13])
+        share = (after - before) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - began)
+        assert share < 0.45, share  # a third, and the clock ticks' rounding; never a whole core
+    finally:
+        busy.kill()
+        busy.wait()
+        limiter.close()
