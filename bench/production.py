@@ -263,7 +263,7 @@ def _run(url, kiosks, checkins, timing, idle, out, pace, limiter) -> dict:
         try:
             result = _load(kiosks, ports, tokens, people, logs, services, database, out, pace)
             result.update(database=database.engine.dialect.name, timing=timing, boards=boards, pace=pace,
-                      pi=limiter is not None)
+                          pi=limiter is not None)
             time.sleep(2.0)  # the last doors shut, the agents see them
             idle_cpu = {}
             before = {a.name: a.sample()["cpu_s"] for a in agents}

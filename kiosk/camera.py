@@ -262,9 +262,7 @@ def _deblurred(frame, sigma: float) -> Image.Image:
     lines of numpy); the frame is mirrored at its edges to a size the FFT is fast at."""
     import numpy as np
     Image, _ = _pil()
-    image = _gray(frame)
-    w, h = image.size
-    middle = np.asarray(image.crop((w // 4, h // 4, w - w // 4, h - h // 4)), dtype=np.float32)
+    middle = np.asarray(_middle_half(_gray(frame)), dtype=np.float32)
     rows, cols = middle.shape
     margin = int(3 * sigma) + 1
     pad_rows, pad_cols = _fast_len(rows + 2 * margin) - rows, _fast_len(cols + 2 * margin) - cols
@@ -298,13 +296,17 @@ def _fast_len(n: int) -> int:
         n += 1
 
 
+def _middle_half(image: Image.Image) -> Image.Image:
+    """The middle half of ``image`` each way: where the pictogram asks to hold the code."""
+    w, h = image.size
+    return image.crop((w // 4, h // 4, w - w // 4, h - h // 4))
+
+
 def _middle(frame, zoom: float) -> Image.Image:
     """The middle half of ``frame`` (each way), ``zoom`` times larger (bicubic: measured,
     sharpening after it read 1 % more phones at twice the cost of an empty frame)."""
     Image, _ = _pil()
-    image = _gray(frame)
-    w, h = image.size
-    box = image.crop((w // 4, h // 4, w - w // 4, h - h // 4))
+    box = _middle_half(_gray(frame))
     size = (int(box.width * zoom), int(box.height * zoom))
     return box.resize(size, Image.Resampling.BICUBIC)
 
@@ -528,9 +530,7 @@ class Guide:
 
     def _moved(self, frame) -> bool:
         from PIL import Image, ImageChops, ImageStat
-        image = _gray(frame)
-        w, h = image.size
-        thumb = image.crop((w // 4, h // 4, w - w // 4, h - h // 4)).resize((20, 15), Image.Resampling.BOX)
+        thumb = _middle_half(_gray(frame)).resize((20, 15), Image.Resampling.BOX)
         before, self._thumb = self._thumb, thumb
         #: the middle of the view's mean grey level, 0-255 (``kioskctl camera test``: is a
         #: webcam in manual exposure too dark?)
