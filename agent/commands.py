@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from attestation import audit
 from attestation.db import Database
@@ -20,6 +20,9 @@ from attestation.vocabulary import CellStatus, CommandStatus, DoorState
 from locker_driver import LockerError
 
 from .timing import AgentTiming
+
+#: Core tables, not ORM classes, on the unlock path: a statement each, no unit of work.
+COMMANDS, CELLS = LockCommand.__table__, Cell.__table__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,14 +56,15 @@ class CommandRunner:
         """A command found ``sent`` at start-up is never pulsed again: done if its door is
         open now, else failed ("interrupted") for staff to decide."""
         with self.db.write() as s:
-            stuck = s.execute(select(LockCommand).where(
-                LockCommand.cabinet_id == self.cabinet_id, LockCommand.status == CommandStatus.SENT)).scalars().all()
-            for cmd in stuck:
-                cell = s.get(Cell, cmd.cell_id)
-                if cell.has_sensor and cell.door == DoorState.OPEN:
-                    self.finish(s, cmd, CommandStatus.DONE, door_opened=True)
+            stuck = s.execute(select(COMMANDS.c.id, CELLS.c.has_sensor, CELLS.c.door)
+                              .join(CELLS, CELLS.c.id == COMMANDS.c.cell_id)
+                              .where(COMMANDS.c.cabinet_id == self.cabinet_id,
+                                     COMMANDS.c.status == CommandStatus.SENT)).all()
+            for cmd_id, has_sensor, door in stuck:
+                if has_sensor and door == DoorState.OPEN:
+                    self.finish(s, cmd_id, CommandStatus.DONE, door_opened=True)
                 else:
-                    self.finish(s, cmd, CommandStatus.FAILED, error="interrupted: the agent stopped after "
+                    self.finish(s, cmd_id, CommandStatus.FAILED, error="interrupted: the agent stopped after "
                                 "sending this unlock; not repeated automatically")
 
     def unlock_waiting(self) -> bool:
@@ -68,27 +72,26 @@ class CommandRunner:
         agent's door polls cost no database reads."""
         if self._waiting is None or self.signal is None or self.signal.changed():
             with self.db.read() as s:
-                self._waiting = s.execute(select(LockCommand.id).where(
-                    LockCommand.cabinet_id == self.cabinet_id,
-                    LockCommand.status == CommandStatus.REQUESTED)).scalars().all()
+                self._waiting = s.execute(_QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
         now = time.monotonic()
         return any(self.not_before.get(cmd_id, 0) <= now for cmd_id in self._waiting)
 
     def _claim(self):
+        """Mark the first due queued command ``sent``, committed before its frame goes out.
+
+        One UPDATE of the id the queue read found: the row's status is checked again in
+        it, so a command cancelled or claimed since is skipped, never sent."""
         now = time.monotonic()
         with self.db.write() as s:
-            query = (select(LockCommand).where(LockCommand.cabinet_id == self.cabinet_id,
-                                               LockCommand.status == CommandStatus.REQUESTED)
-                     .order_by(LockCommand.id))
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            for cmd in s.execute(query).scalars():
-                if self.not_before.get(cmd.id, 0) > now:
+            waiting = self._waiting
+            if waiting is None:
+                waiting = s.execute(_QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
+            for cmd_id in waiting:
+                if self.not_before.get(cmd_id, 0) > now:
                     continue
-                cmd.status = CommandStatus.SENT
-                cmd.attempts += 1
-                cmd.sent_at = utcnow()
-                return cmd.id, cmd.cell_id, cmd.attempts
+                claimed = s.execute(_CLAIM, {"command": cmd_id, "sent": utcnow()}).first()
+                if claimed is not None:
+                    return (cmd_id, *claimed)
         return None
 
     def execute_next(self) -> tuple[bool, Pulse | None]:
@@ -111,7 +114,7 @@ class CommandRunner:
         if has_sensor:
             return True, Pulse(cmd_id, cell_id, time.monotonic())
         with self.db.write() as s:
-            self.finish(s, s.get(LockCommand, cmd_id), CommandStatus.DONE)
+            self.finish(s, cmd_id, CommandStatus.DONE)
         return True, None
 
     def _reply_lost(self, cmd_id: int, cell_id: int, exc: LockerError) -> None:
@@ -125,57 +128,69 @@ class CommandRunner:
             except LockerError as read_exc:
                 error += f"; the door could not be read either ({read_exc})"
         with self.db.write() as s:
-            cmd = s.get(LockCommand, cmd_id)
             if opened:
-                self.finish(s, cmd, CommandStatus.DONE, door_opened=True)
+                self.finish(s, cmd_id, CommandStatus.DONE, door_opened=True)
             elif opened is False:
-                self.finish(s, cmd, CommandStatus.FAILED,
+                self.finish(s, cmd_id, CommandStatus.FAILED,
                             error=f"no reply, door closed; not repeated automatically ({error})")
             else:
-                self.finish(s, cmd, CommandStatus.FAILED,
+                self.finish(s, cmd_id, CommandStatus.FAILED,
                             error=f"no reply, door state unknown; not repeated automatically ({error})")
 
     def _attempt_failed(self, cmd_id: int, attempts: int, exc: Exception) -> None:
         """The frame provably never reached the wire: the command may run again."""
         error = f"{type(exc).__name__}: {exc}"
         with self.db.write() as s:
-            cmd = s.get(LockCommand, cmd_id)
-            cmd.error = error
             if attempts < self.max_attempts:
-                cmd.status = CommandStatus.REQUESTED
+                s.execute(update(COMMANDS).where(COMMANDS.c.id == cmd_id)
+                          .values(status=CommandStatus.REQUESTED, error=error))
                 self.not_before[cmd_id] = time.monotonic() + self.timing.retry_delay * attempts
-                audit.append(s, self.actor, "lock.retry", "lock_command", cmd.id,
+                audit.append(s, self.actor, "lock.retry", "lock_command", cmd_id,
                              after={"attempts": attempts, "error": error})
             else:
-                self.finish(s, cmd, CommandStatus.FAILED, error=error)
+                self.finish(s, cmd_id, CommandStatus.FAILED, error=error)
 
-    def finish(self, s, cmd: LockCommand, status: str, *, error: str = "",
+    def finish(self, s, cmd_id: int, status: str, *, error: str = "",
                door_opened: bool = False) -> None:
-        """Record a command's outcome in ``s``; a failure counts against its cell."""
-        cmd.status = status
-        cmd.finished_at = utcnow()
+        """Record a command's outcome in ``s``; a failure counts against its cell.
+
+        Row statements, no ORM objects: this runs for every unlock, on the agent's path."""
+        now = utcnow()
+        values = {"status": status, "finished_at": now}
         if error:
-            cmd.error = error
+            values["error"] = error
         if door_opened:
-            cmd.door_opened_at = cmd.finished_at
-        cell = s.get(Cell, cmd.cell_id)
-        if status == CommandStatus.DONE:
-            cell.consecutive_failures = 0
-        else:
-            cell.consecutive_failures += 1
-            if cell.consecutive_failures >= self.faulty_after and cell.status == CellStatus.IN_SERVICE:
-                cell.status = CellStatus.FAULTY
-                # The full error stays in the command (a Text column) and its audit entry; the
-                # reason names it rather than cutting it to fit the cell's column.
-                cell.status_reason = (f"{cell.consecutive_failures} failed unlocks in a row; "
-                                      f"the last is unlock command {cmd.id}")
-                s.flush()
-                audit.append(s, self.actor, "cell.faulty", "cell", cell.id,
-                             before={"status": CellStatus.IN_SERVICE},
-                             after={"status": CellStatus.FAULTY, "reason": cell.status_reason})
-        self.not_before.pop(cmd.id, None)
-        s.flush()
-        audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd.id,
-                     after={"cell": cell.number, "cell_id": cell.id, "attempts": cmd.attempts,
-                            "error": cmd.error,
-                            "door_opened": door_opened})
+            values["door_opened_at"] = now
+        cell_id, attempts, error = s.execute(
+            update(COMMANDS).where(COMMANDS.c.id == cmd_id).values(values)
+            .returning(COMMANDS.c.cell_id, COMMANDS.c.attempts, COMMANDS.c.error)).one()
+        failures = (CELLS.c.consecutive_failures + 1) if status != CommandStatus.DONE else 0
+        number, failures, cell_status = s.execute(
+            update(CELLS).where(CELLS.c.id == cell_id).values(consecutive_failures=failures)
+            .returning(CELLS.c.number, CELLS.c.consecutive_failures, CELLS.c.status)).one()
+        if failures >= self.faulty_after and cell_status == CellStatus.IN_SERVICE:
+            # The full error stays in the command (a Text column) and its audit entry; the
+            # reason names it rather than cutting it to fit the cell's column.
+            reason = f"{failures} failed unlocks in a row; the last is unlock command {cmd_id}"
+            s.execute(update(CELLS).where(CELLS.c.id == cell_id)
+                      .values(status=CellStatus.FAULTY, status_reason=reason))
+            audit.append(s, self.actor, "cell.faulty", "cell", cell_id,
+                         before={"status": CellStatus.IN_SERVICE},
+                         after={"status": CellStatus.FAULTY, "reason": reason})
+        self.not_before.pop(cmd_id, None)
+        audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd_id,
+                     after={"cell": number, "cell_id": cell_id, "attempts": attempts,
+                            "error": error, "door_opened": door_opened})
+
+
+#: The queued commands of a cabinet, oldest first (the order they are sent in).
+_QUEUED = (select(COMMANDS.c.id)
+           .where(COMMANDS.c.cabinet_id == bindparam("cabinet"),
+                  COMMANDS.c.status == CommandStatus.REQUESTED)
+           .order_by(COMMANDS.c.id))
+#: One queued command marked sent, if it still is queued: (cell id, attempts) or no row.
+_CLAIM = (update(COMMANDS)
+          .where(COMMANDS.c.id == bindparam("command"), COMMANDS.c.status == CommandStatus.REQUESTED)
+          .values(status=CommandStatus.SENT, attempts=COMMANDS.c.attempts + 1,
+                  sent_at=bindparam("sent"))
+          .returning(COMMANDS.c.cell_id, COMMANDS.c.attempts))

@@ -13,25 +13,29 @@ import logging
 import time
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from attestation import allocation, audit
 from attestation.db import Database
-from attestation.models import Assignment, Cell, DoorEvent, LockCommand
+from attestation.models import Assignment, DoorEvent
 from attestation.timeutil import utcnow
 from attestation.vocabulary import CommandPurpose, CommandStatus, DoorEventKind, DoorState
 from locker_driver import LockerError
 
-from .commands import Pulse
+from .commands import CELLS, COMMANDS, Pulse
 from .timing import AgentTiming
 
 log = logging.getLogger(__name__)
+EVENTS = DoorEvent.__table__
+#: The stored door state of the cells just read: (id, number, door) rows.
+_DOORS = select(CELLS.c.id, CELLS.c.number, CELLS.c.door).where(
+    CELLS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class DoorWatcher:
     """The door sensors of one cabinet.
 
-    ``finish(session, command, status, error=..., door_opened=...)`` records a command's
+    ``finish(session, command_id, status, error=..., door_opened=...)`` records a command's
     outcome (:meth:`agent.commands.CommandRunner.finish`); ``unlock_waiting()`` tells
     whether an unlock is due, so a poll gives way to it.
     """
@@ -123,61 +127,63 @@ class DoorWatcher:
                 known.get(c) == v for c, v in readings.items()):
             return  # nothing moved: no write transaction at all
         with self.db.write() as s:
-            cells = s.execute(select(Cell).where(Cell.id.in_(list(readings)))).scalars().all()
-            for cell in cells:
-                new = DoorState.OPEN if readings[cell.id] else DoorState.CLOSED
-                old, changed = cell.door, new != cell.door
-                self._door_cache[cell.id] = readings[cell.id]
+            cells = s.execute(_DOORS, {"ids": list(readings)}).all()
+            for cell_id, number, old in cells:
+                new = DoorState.OPEN if readings[cell_id] else DoorState.CLOSED
+                changed = new != old
+                self._door_cache[cell_id] = readings[cell_id]
                 if changed:
-                    cell.door, cell.door_changed_at = new, utcnow()
-                if initial or old == DoorState.UNKNOWN and cell.id not in self.pending:
+                    s.execute(update(CELLS).where(CELLS.c.id == cell_id)
+                              .values(door=new, door_changed_at=utcnow()))
+                if initial or old == DoorState.UNKNOWN and cell_id not in self.pending:
                     continue
                 # A pending unlock of a door that was already open is done, not a jam.
-                if new == DoorState.OPEN and (changed or cell.id in self.pending):
-                    self._door_opened(s, cell)
+                if new == DoorState.OPEN and (changed or cell_id in self.pending):
+                    self._door_opened(s, cell_id, number)
                 elif changed and new == DoorState.CLOSED:
-                    self._door_closed(s, cell)
+                    self._door_closed(s, cell_id, number)
 
     # -- what a move means -----------------------------------------------------------------
-    def _door_opened(self, s, cell: Cell) -> None:
-        pulse = self.pending.pop(cell.id, None)
+    def _door_opened(self, s, cell_id: int, number: int) -> None:
+        pulse = self.pending.pop(cell_id, None)
         if pulse is not None:
-            cmd = s.get(LockCommand, pulse.command_id)
-            s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.OPENED, command_id=cmd.id))
-            self._audit_door(s, cell, DoorEventKind.OPENED)
-            self._finish(s, cmd, CommandStatus.DONE, door_opened=True)
+            self._event(s, cell_id, DoorEventKind.OPENED, command_id=pulse.command_id)
+            self._audit_door(s, cell_id, number, DoorEventKind.OPENED)
+            self._finish(s, pulse.command_id, CommandStatus.DONE, door_opened=True)
             return
         since = utcnow() - dt.timedelta(seconds=self.timing.forced_grace)
-        recent = s.execute(select(LockCommand.id).where(
-            LockCommand.cell_id == cell.id, LockCommand.status.in_((CommandStatus.SENT, CommandStatus.DONE)),
-            LockCommand.sent_at >= since)).first()
+        recent = s.execute(select(COMMANDS.c.id).where(
+            COMMANDS.c.cell_id == cell_id, COMMANDS.c.status.in_((CommandStatus.SENT, CommandStatus.DONE)),
+            COMMANDS.c.sent_at >= since)).first()
         if recent is not None:
-            s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.OPENED, command_id=recent[0]))
-            self._audit_door(s, cell, DoorEventKind.OPENED)
+            self._event(s, cell_id, DoorEventKind.OPENED, command_id=recent[0])
+            self._audit_door(s, cell_id, number, DoorEventKind.OPENED)
             return
-        s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.FORCED_OPEN, detail="opened with no command"))
-        s.flush()
-        log.warning("cell %s of %s opened with no command", cell.number, self.cabinet_name)
-        audit.append(s, self.actor, "door.forced_open", "cell", cell.id,
-                     after={"cell": cell.number, "alarm": True})
+        self._event(s, cell_id, DoorEventKind.FORCED_OPEN, detail="opened with no command")
+        log.warning("cell %s of %s opened with no command", number, self.cabinet_name)
+        audit.append(s, self.actor, "door.forced_open", "cell", cell_id,
+                     after={"cell": number, "alarm": True})
 
-    def _audit_door(self, s, cell: Cell, what: str) -> None:
-        s.flush()
-        audit.append(s, self.actor, f"door.{what}", "cell", cell.id,
-                     after={"cell": cell.number, "cell_id": cell.id})
+    @staticmethod
+    def _event(s, cell_id: int, kind: str, **values) -> None:
+        s.execute(insert(EVENTS).values(cell_id=cell_id, kind=kind, **values))
 
-    def _door_closed(self, s, cell: Cell) -> None:
-        s.add(DoorEvent(cell_id=cell.id, kind=DoorEventKind.CLOSED))
-        self._audit_door(s, cell, DoorEventKind.CLOSED)
-        assignment = s.execute(select(Assignment).where(
-            Assignment.cell_id == cell.id, Assignment.released_at.is_(None),
+    def _audit_door(self, s, cell_id: int, number: int, what: str) -> None:
+        audit.append(s, self.actor, f"door.{what}", "cell", cell_id,
+                     after={"cell": number, "cell_id": cell_id})
+
+    def _door_closed(self, s, cell_id: int, number: int) -> None:
+        self._event(s, cell_id, DoorEventKind.CLOSED)
+        self._audit_door(s, cell_id, number, DoorEventKind.CLOSED)
+        returning = s.execute(select(Assignment).where(
+            Assignment.cell_id == cell_id, Assignment.released_at.is_(None),
             Assignment.return_requested_at.is_not(None))).scalar()
-        if assignment is not None:
-            opened = s.execute(select(LockCommand.id).where(
-                LockCommand.assignment_id == assignment.id, LockCommand.purpose == CommandPurpose.RETURN,
-                LockCommand.door_opened_at.is_not(None))).first()
+        if returning is not None:
+            opened = s.execute(select(COMMANDS.c.id).where(
+                COMMANDS.c.assignment_id == returning.id, COMMANDS.c.purpose == CommandPurpose.RETURN,
+                COMMANDS.c.door_opened_at.is_not(None))).first()
             if opened is not None:
-                allocation.release(s, assignment, self.actor)
+                allocation.release(s, returning, self.actor)
 
     def check_jams(self) -> None:
         """A pulse whose door was not seen open within the jam timeout: failed, never re-sent."""
@@ -190,12 +196,12 @@ class DoorWatcher:
                 continue  # seen open just now
             cmd_id = self.pending.pop(cell_id).command_id
             with self.db.write() as s:
-                s.add(DoorEvent(cell_id=cell_id, kind=DoorEventKind.JAMMED, command_id=cmd_id,
-                                detail="unlock accepted, door never seen open: jammed, or its "
-                                       "sensor is not responding"))
+                self._event(s, cell_id, DoorEventKind.JAMMED, command_id=cmd_id,
+                            detail="unlock accepted, door never seen open: jammed, or its "
+                                   "sensor is not responding")
                 # The sensor cannot tell a jammed door from a dead sensor; the pulse went out
                 # either way, so it is never repeated, and staff look at the door.
-                self._finish(s, s.get(LockCommand, cmd_id), CommandStatus.FAILED,
+                self._finish(s, cmd_id, CommandStatus.FAILED,
                              error=f"jammed, or the door sensor is not responding: the board "
                                    f"accepted the unlock but the door was not seen open within "
                                    f"{self.timing.jam_timeout:g} s")

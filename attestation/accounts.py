@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -11,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from . import audit, loaders
@@ -274,9 +275,29 @@ def add_kiosk(session: Session, name: str, venue: Venue, cabinet_id: int | None,
     return device, token
 
 
-def kiosk_by_token(session: Session, token: str | None) -> KioskDevice | None:
+@dataclasses.dataclass(frozen=True)
+class KioskIdentity:
+    """The kiosk a valid token belongs to: what a kiosk API call needs of its device."""
+
+    id: int
+    name: str
+    venue_id: int
+    #: The cabinet beside the kiosk; None = any cabinet of the venue.
+    cabinet_id: int | None
+
+
+_KIOSKS = KioskDevice.__table__
+_ACTIVE_KIOSK = select(_KIOSKS.c.id, _KIOSKS.c.name, _KIOSKS.c.venue_id, _KIOSKS.c.cabinet_id).where(
+    _KIOSKS.c.token_hash == bindparam("digest"), _KIOSKS.c.active.is_(True))
+
+
+def kiosk_by_token(connection, token: str | None) -> KioskIdentity | None:
+    """The active kiosk whose token this is, or None.
+
+    Read on every kiosk request, never cached, so a revoked token fails at its very next
+    one; one row of plain columns (a session or a bare connection, see
+    :meth:`attestation.db.Database.connect`), because it is paid on every call."""
     if not token:
         return None
-    device = session.execute(select(KioskDevice).where(
-        KioskDevice.token_hash == token_digest(token))).scalar()
-    return device if device is not None and device.active else None
+    row = connection.execute(_ACTIVE_KIOSK, {"digest": token_digest(token)}).first()
+    return KioskIdentity(*row) if row is not None else None

@@ -12,7 +12,7 @@ transaction is retried (:meth:`attestation.db.Database.run_write`).
 from __future__ import annotations
 
 from sqlalchemy import exists, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from . import audit, changes, states, wakeup
 from .db import is_postgresql
@@ -33,7 +33,7 @@ def claim_free_cell(session: Session, venue_id: int, cabinet_id: int | None = No
     busy = exists().where(Assignment.cell_id == Cell.id, Assignment.released_at.is_(None))
     skipped: list[int] = []
     while True:
-        query = (select(Cell).join(Cabinet)
+        query = (select(Cell).join(Cabinet).options(contains_eager(Cell.cabinet))  # its name is shown
                  .where(Cell.status == CellStatus.IN_SERVICE, ~busy, Cabinet.venue_id == venue_id,
                         Cell.id.not_in(skipped))
                  .order_by(Cabinet.id, Cell.number).limit(1))

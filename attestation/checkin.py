@@ -10,12 +10,12 @@ import dataclasses
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from . import allocation, audit, states, transitions
 from .db import is_postgresql
 from .errors import DomainError, NoFreeCell
-from .models import Cabinet, Candidate, RosterEntry, Sitting
+from .models import Candidate, RosterEntry, Sitting
 from .timeutil import local_today, utcnow
 from .vocabulary import CommandPurpose, IdentifiedBy, Language, Refusal, SittingStatus, values
 
@@ -46,8 +46,10 @@ def find_todays_entry(session: Session, venue_id: int, iin: str,
                       today: dt.date | None = None) -> RosterEntry:
     """The candidate's roster entry at this venue today, or a :class:`Refused`."""
     today = today or local_today()
+    # The person and the sitting come in the same statement: the kiosk shows both.
     rows = session.execute(
         select(RosterEntry, Sitting).join(Sitting).join(Candidate)
+        .options(contains_eager(RosterEntry.candidate), contains_eager(RosterEntry.sitting))
         .where(Candidate.iin == iin, Sitting.venue_id == venue_id)).all()
     todays = [(e, s) for e, s in rows if s.date == today]
     if not todays:
@@ -109,9 +111,10 @@ def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
     actor = request.actor
     # Lock the roster row first: the same person at two kiosks queues here, and the
     # second one then sees the first one's assignment and gets the same cell.
-    query = select(RosterEntry).where(RosterEntry.id == request.entry_id)
+    query = (select(RosterEntry).join(Sitting).options(contains_eager(RosterEntry.sitting))
+             .where(RosterEntry.id == request.entry_id))
     if is_postgresql(session):
-        query = query.with_for_update()
+        query = query.with_for_update(of=RosterEntry)
     entry = session.execute(query).scalar_one()
     current = allocation.active_assignment(session, entry.id)
     if current is not None:
@@ -136,5 +139,4 @@ def check_in(session: Session, request: CheckInRequest) -> CheckInResult:
                       rules_acknowledged_at=request.rules_acknowledged_at)
     command = allocation.queue_unlock(session, cell, CommandPurpose.CHECKIN, actor, assignment,
                                       sitting_id=entry.sitting_id)
-    cabinet = session.get(Cabinet, cell.cabinet_id)
-    return CheckInResult(entry.id, cabinet.name, cell.number, cell.id, command.id, False)
+    return CheckInResult(entry.id, cell.cabinet.name, cell.number, cell.id, command.id, False)

@@ -163,6 +163,13 @@ class Database:
             yield session
 
     @contextlib.contextmanager
+    def connect(self):
+        """A bare connection, no ORM session, for a one-row lookup made on every request
+        (a session costs more than the statement); rolled back on leaving."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextlib.contextmanager
     def write(self):
         with self._write() as session:
             try:

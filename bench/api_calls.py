@@ -24,16 +24,11 @@ from sqlalchemy import event
 from attestation import db as dbmod
 
 from .database import fresh_database
+from .profile_report import by_layer
 from .production import _setup
 from .stats import percentile_ms
 
 CALLS = ("identify", "acknowledge", "checkin")
-# cProfile's file names -> the layer the README's breakdown names (first match wins).
-LAYERS = (("database driver (C)", re.compile(r"sqlite3|psycopg|_pq|'execute' of|'commit' of|'fetch")),
-          ("SQLAlchemy", re.compile(r"/sqlalchemy/")),
-          ("Flask, Werkzeug, Babel", re.compile(r"/(flask|werkzeug|flask_babel|babel|jinja2|click)/")),
-          ("project", re.compile(r"/(attestation|kiosk|webcore|agent|locker_driver|serving)/")),
-          ("standard library and the rest", re.compile(r"")))
 _TABLE = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|SAVEPOINT|RELEASE)\b"
                     r"(?:.*?\bFROM\s+(\w+)|\s+(\w+))?", re.S | re.I)
 
@@ -46,15 +41,6 @@ def _statement_kind(sql: str) -> str:
     verb = m.group(1).upper()
     table = m.group(2) or (m.group(3) if verb != "BEGIN" else "") or ""
     return f"{verb} {table}".strip()
-
-
-def _by_layer(stats: pstats.Stats) -> dict[str, float]:
-    """Own CPU seconds per layer."""
-    totals = dict.fromkeys((name for name, _ in LAYERS), 0.0)
-    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.stats.items():
-        where = f"{filename} {function}"
-        totals[next(name for name, pattern in LAYERS if pattern.search(where))] += own
-    return totals
 
 
 def run(url: str | None, checkins: int, out=print, profile: bool = False) -> dict:
@@ -125,7 +111,7 @@ def run(url: str | None, checkins: int, out=print, profile: bool = False) -> dic
                                for name in CALLS}}
         if profiler:
             result["layers_ms"] = {layer: own * 1000 / checkins
-                                   for layer, own in _by_layer(pstats.Stats(profiler)).items()}
+                                   for layer, own in by_layer(pstats.Stats(profiler)).items()}
         engine.dispose()
     out(f"{result['database']}: {checkins} check-ins through the kiosk API in one process (no HTTP, no agent)")
     for name in CALLS:

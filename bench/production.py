@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +38,9 @@ from attestation import db as dbmod
 from attestation.models import Assignment, Candidate, Cell, RosterEntry
 from attestation.timeutil import local_today
 
-from . import cpu_limit
+from serving import profiling
+
+from . import cpu_limit, profile_report
 from .database import fresh_database
 from .stats import percentile_ms
 
@@ -55,6 +58,23 @@ class Service:
     stats_file: pathlib.Path
     ready_s: float = 0.0
     marks: dict = dataclasses.field(default_factory=dict)
+    #: Where its profile is written (None: not profiled), see :mod:`serving.profiling`.
+    profile: pathlib.Path | None = None
+
+    def toggle_profile(self) -> None:
+        if self.profile is not None:
+            self.proc.send_signal(signal.SIGUSR1)
+
+    def read_profile(self, checkins: int) -> dict | None:
+        """The profile's figures per check-in, once the service has written it."""
+        if self.profile is None:
+            return None
+        deadline = time.monotonic() + 60
+        while not self.profile.exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.name} wrote no profile to {self.profile}")
+            time.sleep(0.05)
+        return profile_report.breakdown(self.profile, checkins)
 
     def sample(self) -> dict:
         """CPU seconds (all threads), bytes written to storage, resident memory (MiB)."""
@@ -84,18 +104,20 @@ class Service:
 
 
 def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready: bool = True,
-           limiter: cpu_limit.Limiter | None = None) -> Service:
+           limiter: cpu_limit.Limiter | None = None, profile: bool = False) -> Service:
     sock_path = tmp / f"notify-{name}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(sock_path))
     sock.settimeout(60)
     stats = tmp / f"stats-{name}.json"
     full_env = dict(os.environ, **env, NOTIFY_SOCKET=str(sock_path), ATTESTATION_STATS_FILE=str(stats))
+    if profile:
+        full_env[profiling.PROFILE_FILE_ENV] = str(tmp / f"profile-{name}.pstat")
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "kioskctl", *args], env=full_env,
                             stdout=subprocess.DEVNULL,
                             stderr=open(tmp / f"{name}.log", "wb"))
-    service = Service(name, proc, stats)
+    service = Service(name, proc, stats, profile=tmp / f"profile-{name}.pstat" if profile else None)
     if limiter is not None:  # before it has done anything much: its start-up is a Pi's too
         limiter.limit(proc.pid, name)
     try:
@@ -229,22 +251,23 @@ def _where(number: int) -> tuple[int, int]:
 
 
 def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", idle: float = 10.0,
-        out=print, pace: float | None = None, pi: bool = False) -> dict:
+        out=print, pace: float | None = None, pi: bool = False, profile: bool = False) -> dict:
     """``pace``: each kiosk starts a person every ``pace`` seconds (an offered load, as at a
     venue) instead of the next one as soon as the check-in answers (the most it can do).
     ``pi``: every kiosk app and agent limited to a Raspberry Pi's core
-    (:mod:`bench.cpu_limit`; :class:`~bench.cpu_limit.CpuLimitUnavailable` where it cannot be)."""
+    (:mod:`bench.cpu_limit`; :class:`~bench.cpu_limit.CpuLimitUnavailable` where it cannot be).
+    ``profile``: each kiosk app and agent profiled over the load (:mod:`bench.profile_report`)."""
     limiter = cpu_limit.limiter() if pi else None
     if limiter is not None:
         out(f"Pi-shaped: {limiter.describe()}")
     try:
-        return _run(url, kiosks, checkins, timing, idle, out, pace, limiter)
+        return _run(url, kiosks, checkins, timing, idle, out, pace, limiter, profile)
     finally:
         if limiter is not None:
             limiter.close()
 
 
-def _run(url, kiosks, checkins, timing, idle, out, pace, limiter) -> dict:
+def _run(url, kiosks, checkins, timing, idle, out, pace, limiter, profile=False) -> dict:
     per_kiosk = -(-checkins // kiosks)
     boards = -(-per_kiosk // LOCKS_PER_BOARD)
     with fresh_database(url) as (db_url, tmp):
@@ -253,15 +276,17 @@ def _run(url, kiosks, checkins, timing, idle, out, pace, limiter) -> dict:
         tokens, people = _setup(database, kiosks, per_kiosk, [str(tmp / f"cab-{k}") for k in range(kiosks)])
         env = {"DATABASE_URL": db_url}
         agents = [_start(f"agent-{k}", ["serve", "agent", "--cabinet", f"bench-cab-{k}"], env, tmp,
-                         limiter=limiter) for k in range(kiosks)]
+                         limiter=limiter, profile=profile) for k in range(kiosks)]
         ports = [_free_port() for _ in range(kiosks)]
         apps = [_start(f"kiosk-{k}", ["serve", "kiosk", "--port", str(ports[k])],
-                       env | {"ATTESTATION_KIOSK_TOKEN": tokens[k]}, tmp, limiter=limiter)
+                       env | {"ATTESTATION_KIOSK_TOKEN": tokens[k]}, tmp, limiter=limiter, profile=profile)
                 for k in range(kiosks)]
         logs = [FrameLog(frames) for _, frames in cabinets]
         services = apps + agents
         try:
             result = _load(kiosks, ports, tokens, people, logs, services, database, out, pace)
+            result["profiles"] = {svc.name: svc.read_profile(max(1, result["checkins"] // kiosks))
+                                  for svc in services if svc.profile is not None}
             result.update(database=database.engine.dialect.name, timing=timing, boards=boards, pace=pace,
                           pi=limiter is not None)
             time.sleep(2.0)  # the last doors shut, the agents see them
@@ -327,6 +352,7 @@ def _load(kiosks, ports, tokens, people, logs, services, database, out, pace=Non
 
     for svc in services:
         svc.marks["before"] = svc.sample()
+        svc.toggle_profile()
     wall = time.monotonic()
     threads = [threading.Thread(target=kiosk, args=(k,)) for k in range(kiosks)]
     [t.start() for t in threads]
@@ -337,6 +363,7 @@ def _load(kiosks, ports, tokens, people, logs, services, database, out, pace=Non
         time.sleep(0.01)
     for svc in services:
         svc.marks["after"] = svc.sample()
+        svc.toggle_profile()
     seen = [logs[k].unlocks[_where(n)] - t0 for k, n, t0 in to_wire if _where(n) in logs[k].unlocks]
     between = [q for log in logs for q in log.queries_between]
     return {"kiosks": kiosks, "checkins": len(to_wire), "errors": len(errors), "first_error": errors[:1],
@@ -366,6 +393,8 @@ def _report(r: dict, out) -> None:
         out(f"  {name:10s} {p['ready_s']:5.2f} s {p['rss_mib']:4.0f} {p['peak_mib']:5.0f} MiB "
             f"{p['cpu_ms_per_checkin']:8.2f} ms {p['bytes_per_checkin'] / 1024:10.1f} KiB "
             f"{p['writes_per_checkin']:10.2f}")
+    for name, figures in r.get("profiles", {}).items():
+        profile_report.report(name, figures, out)
 
 
 def run_burst(url: str | None, unlocks: int, boards: int | None = None, out=print) -> dict:

@@ -47,8 +47,8 @@ def _actor() -> audit.Actor:
 def authenticate():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
-    with db().read() as s:
-        kiosk = accounts.kiosk_by_token(s, token)
+    with db().connect() as connection:
+        kiosk = accounts.kiosk_by_token(connection, token)
     if kiosk is None:
         return jsonify(status="error", reason="unauthorized",
                        detail="a valid kiosk token is required (Authorization: Bearer ...)"), 401

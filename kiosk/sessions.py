@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from attestation.checkin import Refused
 from attestation.db import is_postgresql
-from attestation.models import KioskDevice, KioskSession, RosterEntry
+from attestation.accounts import KioskIdentity
+from attestation.models import KioskSession, RosterEntry
 from attestation.timeutil import utcnow
 from attestation.vocabulary import Refusal
 
@@ -80,7 +81,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(session: Session, kiosk: KioskDevice, entry: RosterEntry, language: str,
+def create(session: Session, kiosk: KioskIdentity, entry: RosterEntry, language: str,
            method: str, minutes: int) -> str:
     token = secrets.token_urlsafe(24)
     session.add(KioskSession(token_hash=_digest(token), kiosk_id=kiosk.id,
@@ -89,7 +90,7 @@ def create(session: Session, kiosk: KioskDevice, entry: RosterEntry, language: s
     return token
 
 
-def get(session: Session, kiosk: KioskDevice, token, *, lock: bool = False) -> KioskSession:
+def get(session: Session, kiosk: KioskIdentity, token, *, lock: bool = False) -> KioskSession:
     """The live session of this kiosk with this token, or a ``session_expired`` refusal."""
     if not isinstance(token, str) or not token:
         raise Refused(Refusal.SESSION_EXPIRED)
@@ -103,7 +104,7 @@ def get(session: Session, kiosk: KioskDevice, token, *, lock: bool = False) -> K
     return found
 
 
-def end(session: Session, kiosk: KioskDevice, token) -> bool:
+def end(session: Session, kiosk: KioskIdentity, token) -> bool:
     try:
         found = get(session, kiosk, token)
     except Refused:

@@ -35,8 +35,11 @@ def bench():
 @click.option("--pi", is_flag=True,
               help="Limit every kiosk app and agent to a third of one core, as a Raspberry Pi 4's "
                    "core compares with this machine's (cgroups; needs root).")
+@click.option("--profile", is_flag=True,
+              help="Also profile each kiosk app and agent over the load (yappi, CPU clock) and "
+                   "tell where its CPU goes per check-in: by layer, SQL, commits, functions.")
 @click.pass_context
-def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace, pi):
+def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace, pi, profile):
     """Every service its own process, as systemd starts it; the load from this one.
 
     A temporary SQLite file, or a new database on the PostgreSQL server that
@@ -49,7 +52,7 @@ def bench_production(ctx, kiosks, checkins, timing, idle, burst, pace, pi):
         return
     try:
         result = production_bench.run(ctx.obj.get("url"), kiosks, checkins, timing, idle, out=click.echo,
-                                      pace=pace, pi=pi)
+                                      pace=pace, pi=pi, profile=profile)
     except cpu_limit.CpuLimitUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if result["errors"] or result["double_assignments"] or result["unlocks_missing"]:

@@ -8,6 +8,7 @@ import signal
 import click
 
 from attestation.errors import DomainError
+from serving import profiling
 
 from .base import Group, database, main
 
@@ -18,6 +19,7 @@ def serve():
 
     Each command imports only its own service (the agent never loads the kiosk's or the
     panel's web stack): memory and start-up time on the Pi."""
+    profiling.install_from_env()  # only when a bench asks for it (ATTESTATION_PROFILE_FILE)
 
 
 def _stop_on_signals() -> None:

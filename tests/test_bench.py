@@ -25,6 +25,19 @@ def test_production_bench_runs_every_service_as_its_own_process(db_url):
     assert "identify -> unlock frame on the wire" in "\n".join(lines)
 
 
+def test_the_production_bench_profiles_each_service_over_its_load(sqlite_url):
+    lines = []
+    result = production.run(None, kiosks=1, checkins=8, idle=0.2, out=lines.append, profile=True)
+    assert result["errors"] == 0 and set(result["profiles"]) == {"kiosk-0", "agent-0"}
+    kiosk, agent = result["profiles"]["kiosk-0"], result["profiles"]["agent-0"]
+    # Each check-in's own statements and commits, counted where every statement goes through.
+    assert kiosk["statements"] >= 8 and 1.5 <= kiosk["commits"] <= 2.5
+    assert agent["statements"] >= 3 and agent["commits"] >= 1
+    assert kiosk["layers_ms"]["SQLAlchemy"] > 0 and kiosk["cpu_ms"] > 0
+    assert any(name.startswith("check_in (attestation/checkin.py)") for name, _ in kiosk["functions_ms"])
+    assert any("most CPU under" in line for line in lines)
+
+
 def test_a_burst_of_unlocks_goes_out_back_to_back(sqlite_url):
     result = production.run_burst(None, unlocks=30, boards=6, out=lambda *_: None)
     assert result["seen"] == 30
