@@ -10,19 +10,16 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from attestation import audit
 from attestation.db import Database
-from attestation.models import Cell, LockCommand
 from attestation.timeutil import utcnow
 from attestation.vocabulary import CellStatus, CommandStatus, DoorState
 from locker_driver import LockerError
 
+from . import statements as sql
 from .timing import AgentTiming
-
-#: Core tables, not ORM classes, on the unlock path: a statement each, no unit of work.
-COMMANDS, CELLS = LockCommand.__table__, Cell.__table__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +53,10 @@ class CommandRunner:
         """A command found ``sent`` at start-up is never pulsed again: done if its door is
         open now, else failed ("interrupted") for staff to decide."""
         with self.db.write() as s:
-            stuck = s.execute(select(COMMANDS.c.id, CELLS.c.has_sensor, CELLS.c.door)
-                              .join(CELLS, CELLS.c.id == COMMANDS.c.cell_id)
-                              .where(COMMANDS.c.cabinet_id == self.cabinet_id,
-                                     COMMANDS.c.status == CommandStatus.SENT)).all()
+            stuck = s.execute(select(sql.COMMANDS.c.id, sql.CELLS.c.has_sensor, sql.CELLS.c.door)
+                              .join(sql.CELLS, sql.CELLS.c.id == sql.COMMANDS.c.cell_id)
+                              .where(sql.COMMANDS.c.cabinet_id == self.cabinet_id,
+                                     sql.COMMANDS.c.status == CommandStatus.SENT)).all()
             for cmd_id, has_sensor, door in stuck:
                 if has_sensor and door == DoorState.OPEN:
                     self.finish(s, cmd_id, CommandStatus.DONE, door_opened=True)
@@ -71,8 +68,8 @@ class CommandRunner:
         """Is an unlock due?  The queue is read only when it may have changed, so an idle
         agent's door polls cost no database reads."""
         if self._waiting is None or self.signal is None or self.signal.changed():
-            with self.db.read() as s:
-                self._waiting = s.execute(_QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
+            with self.db.connect() as connection:
+                self._waiting = connection.execute(sql.QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
         now = time.monotonic()
         return any(self.not_before.get(cmd_id, 0) <= now for cmd_id in self._waiting)
 
@@ -83,13 +80,14 @@ class CommandRunner:
         it, so a command cancelled or claimed since is skipped, never sent."""
         now = time.monotonic()
         with self.db.write() as s:
+            connection = s.connection()
             waiting = self._waiting
             if waiting is None:
-                waiting = s.execute(_QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
+                waiting = connection.execute(sql.QUEUED, {"cabinet": self.cabinet_id}).scalars().all()
             for cmd_id in waiting:
                 if self.not_before.get(cmd_id, 0) > now:
                     continue
-                claimed = s.execute(_CLAIM, {"command": cmd_id, "sent": utcnow()}).first()
+                claimed = connection.execute(sql.CLAIM, {"command": cmd_id, "sent": utcnow()}).first()
                 if claimed is not None:
                     return (cmd_id, *claimed)
         return None
@@ -98,10 +96,12 @@ class CommandRunner:
         """Claim the next due unlock and send it.  Returns whether one was executed, and
         the pulse whose door is now to be watched (None: nothing to watch)."""
         claimed = self._claim()
-        self._waiting = None  # the queue changed (or was read stale): read it again
         if claimed is None:
+            self._waiting = None  # read stale: read it again
             return False, None
         cmd_id, cell_id, attempts = claimed
+        if self._waiting is not None:  # the rest of the queue is as read (new ones wake us)
+            self._waiting = [c for c in self._waiting if c != cmd_id]
         board, lock, has_sensor = self.cells[cell_id]
         try:
             self.driver.open_lock(board, lock)
@@ -142,9 +142,10 @@ class CommandRunner:
         error = f"{type(exc).__name__}: {exc}"
         with self.db.write() as s:
             if attempts < self.max_attempts:
-                s.execute(update(COMMANDS).where(COMMANDS.c.id == cmd_id)
+                s.execute(update(sql.COMMANDS).where(sql.COMMANDS.c.id == cmd_id)
                           .values(status=CommandStatus.REQUESTED, error=error))
                 self.not_before[cmd_id] = time.monotonic() + self.timing.retry_delay * attempts
+                self._waiting = None  # queued again: read it again
                 audit.append(s, self.actor, "lock.retry", "lock_command", cmd_id,
                              after={"attempts": attempts, "error": error})
             else:
@@ -154,26 +155,21 @@ class CommandRunner:
                door_opened: bool = False) -> None:
         """Record a command's outcome in ``s``; a failure counts against its cell.
 
-        Row statements, no ORM objects: this runs for every unlock, on the agent's path."""
-        now = utcnow()
-        values = {"status": status, "finished_at": now}
-        if error:
-            values["error"] = error
-        if door_opened:
-            values["door_opened_at"] = now
-        cell_id, attempts, error = s.execute(
-            update(COMMANDS).where(COMMANDS.c.id == cmd_id).values(values)
-            .returning(COMMANDS.c.cell_id, COMMANDS.c.attempts, COMMANDS.c.error)).one()
-        failures = (CELLS.c.consecutive_failures + 1) if status != CommandStatus.DONE else 0
-        number, failures, cell_status = s.execute(
-            update(CELLS).where(CELLS.c.id == cell_id).values(consecutive_failures=failures)
-            .returning(CELLS.c.number, CELLS.c.consecutive_failures, CELLS.c.status)).one()
+        Built statements on the session's connection, no ORM objects: this runs for every
+        unlock, on the agent's path."""
+        connection, now = s.connection(), utcnow()
+        cell_id, attempts, error = connection.execute(sql.FINISH, {
+            "command": cmd_id, "status": status, "finished": now, "error": error or None,
+            "opened": now if door_opened else None}).one()
+        number, failures, cell_status = connection.execute(
+            sql.CLEAR_FAILURES if status == CommandStatus.DONE else sql.COUNT_FAILURE,
+            {"cell": cell_id}).one()
         if failures >= self.faulty_after and cell_status == CellStatus.IN_SERVICE:
             # The full error stays in the command (a Text column) and its audit entry; the
             # reason names it rather than cutting it to fit the cell's column.
             reason = f"{failures} failed unlocks in a row; the last is unlock command {cmd_id}"
-            s.execute(update(CELLS).where(CELLS.c.id == cell_id)
-                      .values(status=CellStatus.FAULTY, status_reason=reason))
+            connection.execute(update(sql.CELLS).where(sql.CELLS.c.id == cell_id)
+                               .values(status=CellStatus.FAULTY, status_reason=reason))
             audit.append(s, self.actor, "cell.faulty", "cell", cell_id,
                          before={"status": CellStatus.IN_SERVICE},
                          after={"status": CellStatus.FAULTY, "reason": reason})
@@ -181,16 +177,3 @@ class CommandRunner:
         audit.append(s, self.actor, f"lock.{status}", "lock_command", cmd_id,
                      after={"cell": number, "cell_id": cell_id, "attempts": attempts,
                             "error": error, "door_opened": door_opened})
-
-
-#: The queued commands of a cabinet, oldest first (the order they are sent in).
-_QUEUED = (select(COMMANDS.c.id)
-           .where(COMMANDS.c.cabinet_id == bindparam("cabinet"),
-                  COMMANDS.c.status == CommandStatus.REQUESTED)
-           .order_by(COMMANDS.c.id))
-#: One queued command marked sent, if it still is queued: (cell id, attempts) or no row.
-_CLAIM = (update(COMMANDS)
-          .where(COMMANDS.c.id == bindparam("command"), COMMANDS.c.status == CommandStatus.REQUESTED)
-          .values(status=CommandStatus.SENT, attempts=COMMANDS.c.attempts + 1,
-                  sent_at=bindparam("sent"))
-          .returning(COMMANDS.c.cell_id, COMMANDS.c.attempts))

@@ -13,23 +13,19 @@ import logging
 import time
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, select, update
 
 from attestation import allocation, audit
 from attestation.db import Database
-from attestation.models import Assignment, DoorEvent
+from attestation.models import Assignment
 from attestation.timeutil import utcnow
-from attestation.vocabulary import CommandPurpose, CommandStatus, DoorEventKind, DoorState
+from attestation.vocabulary import CommandStatus, DoorEventKind, DoorState
 from locker_driver import LockerError
 
-from .commands import CELLS, COMMANDS, Pulse
+from . import statements as sql
+from .commands import Pulse
 from .timing import AgentTiming
 
 log = logging.getLogger(__name__)
-EVENTS = DoorEvent.__table__
-#: The stored door state of the cells just read: (id, number, door) rows.
-_DOORS = select(CELLS.c.id, CELLS.c.number, CELLS.c.door).where(
-    CELLS.c.id.in_(bindparam("ids", expanding=True)))
 
 
 class DoorWatcher:
@@ -127,14 +123,13 @@ class DoorWatcher:
                 known.get(c) == v for c, v in readings.items()):
             return  # nothing moved: no write transaction at all
         with self.db.write() as s:
-            cells = s.execute(_DOORS, {"ids": list(readings)}).all()
-            for cell_id, number, old in cells:
+            connection = s.connection()
+            for cell_id, number, old in connection.execute(sql.DOORS, {"ids": list(readings)}).all():
                 new = DoorState.OPEN if readings[cell_id] else DoorState.CLOSED
                 changed = new != old
                 self._door_cache[cell_id] = readings[cell_id]
                 if changed:
-                    s.execute(update(CELLS).where(CELLS.c.id == cell_id)
-                              .values(door=new, door_changed_at=utcnow()))
+                    connection.execute(sql.SET_DOOR, {"cell": cell_id, "door": new, "at": utcnow()})
                 if initial or old == DoorState.UNKNOWN and cell_id not in self.pending:
                     continue
                 # A pending unlock of a door that was already open is done, not a jam.
@@ -152,9 +147,7 @@ class DoorWatcher:
             self._finish(s, pulse.command_id, CommandStatus.DONE, door_opened=True)
             return
         since = utcnow() - dt.timedelta(seconds=self.timing.forced_grace)
-        recent = s.execute(select(COMMANDS.c.id).where(
-            COMMANDS.c.cell_id == cell_id, COMMANDS.c.status.in_((CommandStatus.SENT, CommandStatus.DONE)),
-            COMMANDS.c.sent_at >= since)).first()
+        recent = s.connection().execute(sql.RECENT_PULSE, {"cell": cell_id, "since": since}).first()
         if recent is not None:
             self._event(s, cell_id, DoorEventKind.OPENED, command_id=recent[0])
             self._audit_door(s, cell_id, number, DoorEventKind.OPENED)
@@ -165,8 +158,9 @@ class DoorWatcher:
                      after={"cell": number, "alarm": True})
 
     @staticmethod
-    def _event(s, cell_id: int, kind: str, **values) -> None:
-        s.execute(insert(EVENTS).values(cell_id=cell_id, kind=kind, **values))
+    def _event(s, cell_id: int, kind: str, command_id: int | None = None, detail: str = "") -> None:
+        s.connection().execute(sql.DOOR_EVENT, {"cell_id": cell_id, "kind": kind,
+                                                "command_id": command_id, "detail": detail})
 
     def _audit_door(self, s, cell_id: int, number: int, what: str) -> None:
         audit.append(s, self.actor, f"door.{what}", "cell", cell_id,
@@ -175,15 +169,9 @@ class DoorWatcher:
     def _door_closed(self, s, cell_id: int, number: int) -> None:
         self._event(s, cell_id, DoorEventKind.CLOSED)
         self._audit_door(s, cell_id, number, DoorEventKind.CLOSED)
-        returning = s.execute(select(Assignment).where(
-            Assignment.cell_id == cell_id, Assignment.released_at.is_(None),
-            Assignment.return_requested_at.is_not(None))).scalar()
-        if returning is not None:
-            opened = s.execute(select(COMMANDS.c.id).where(
-                COMMANDS.c.assignment_id == returning.id, COMMANDS.c.purpose == CommandPurpose.RETURN,
-                COMMANDS.c.door_opened_at.is_not(None))).first()
-            if opened is not None:
-                allocation.release(s, returning, self.actor)
+        returned = s.connection().execute(sql.RETURNED, {"cell": cell_id}).scalar()
+        if returned is not None:  # the devices were taken back: the cell is free again
+            allocation.release(s, s.get(Assignment, returned), self.actor)
 
     def check_jams(self) -> None:
         """A pulse whose door was not seen open within the jam timeout: failed, never re-sent."""

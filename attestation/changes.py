@@ -47,6 +47,7 @@ class Signal:
         self.driver = self.conn.driver_connection
         self._seen = None
         self._pending = False  # a notification consumed while waiting
+        self._unheard_since: float | None = None  # a commit seen with no wake-up, since
         self.listener = None
         self.look = self.SQLITE_LOOK
         if self.pg:
@@ -72,12 +73,29 @@ class Signal:
                 heard = any(True for _ in self.driver.notifies(timeout=0))
                 heard, self._pending = heard or self._pending, False
                 return heard
-            woken = self.listener.drain() if self.listener else False
             now = self._version()
             changed, self._seen = now != self._seen, now
-            return changed or woken
+            if self.listener is None:
+                return changed
+            return self._woken_or_overdue(self.listener.drain(), changed)
         except Exception:  # a broken signal only costs reads
             return True
+
+    def _woken_or_overdue(self, woken: bool, changed: bool) -> bool:
+        """With a wake-up socket, every queued unlock sends a datagram, and the file's
+        version changes with every commit of anyone (each check-in, door, heartbeat): a
+        change without a datagram is answered only once it is :attr:`SQLITE_QUIET_LOOK`
+        old, so a datagram lost still costs at most that, and the other commits cost no
+        reads of the queue."""
+        if woken:
+            self._unheard_since = None
+            return True
+        if changed and self._unheard_since is None:
+            self._unheard_since = time.monotonic()
+        if self._unheard_since is not None and time.monotonic() - self._unheard_since >= self.look:
+            self._unheard_since = None
+            return True
+        return False
 
     def wait(self, timeout: float, stop: threading.Event) -> None:
         """Until the database may have changed, ``timeout`` seconds pass, or ``stop`` is set."""
