@@ -13,7 +13,6 @@ import logging
 import time
 from typing import Callable
 
-
 from attestation import allocation, audit
 from attestation.db import Database
 from attestation.models import Assignment

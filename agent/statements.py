@@ -32,8 +32,10 @@ CLAIM = (update(COMMANDS)
 #: None to keep what is there): a row of (cell id, attempts, error).
 FINISH = (update(COMMANDS).where(COMMANDS.c.id == bindparam("command"))
           .values(status=bindparam("status"), finished_at=bindparam("finished"),
-                  error=func.coalesce(bindparam("error"), COMMANDS.c.error),
-                  door_opened_at=func.coalesce(bindparam("opened"), COMMANDS.c.door_opened_at))
+                  # Typed: a bind inside a function would skip the column's conversion.
+                  error=func.coalesce(bindparam("error", type_=COMMANDS.c.error.type), COMMANDS.c.error),
+                  door_opened_at=func.coalesce(bindparam("opened", type_=COMMANDS.c.door_opened_at.type),
+                                               COMMANDS.c.door_opened_at))
           .returning(COMMANDS.c.cell_id, COMMANDS.c.attempts, COMMANDS.c.error))
 
 #: A done command clears its cell's failures (``cell``): a row of (number, failures, status).

@@ -281,3 +281,35 @@ def test_a_committed_unlock_wakes_the_sqlite_agent_and_a_rolled_back_one_does_no
     finally:
         listener.close()
         db.dispose()
+
+
+def test_the_sqlite_agent_reads_its_queue_when_woken_not_at_every_commit(sqlite_url):
+    """Every commit changes SQLite's data_version; with its wake-up socket the agent's signal
+    answers "changed" at once for a queued unlock, and for any other commit only once it has
+    gone unanswered for ``look`` seconds (a datagram lost costs no more than that)."""
+    from attestation import changes
+    from attestation.db import Database
+    db = Database(sqlite_url)
+    with db.write() as s:
+        _, _, cab, _ = setup_venue(s, cells=2, candidates=0)
+        cabinet_id = cab.id
+    signal = changes.Signal(db, changes.LOCK_COMMANDS, wakeup_cabinet=cabinet_id)
+    try:
+        assert signal.listener is not None
+        signal.look = 3600.0  # "overdue" never comes by itself in this test
+        with db.write() as s:  # a commit that queues nothing: a door, a check-in's identify
+            audit.append(s, ACTOR, "sitting.open", "sitting", 1)
+        assert not signal.changed()
+        with db.write() as s:
+            allocation.queue_unlock(s, s.get(Cell, 1), "test", ACTOR, reason="woken")
+        wait_until(signal.changed, what="the wake-up of a queued unlock")
+        assert not signal.changed()  # answered once
+        with db.write() as s:
+            audit.append(s, ACTOR, "sitting.open", "sitting", 2)
+        assert not signal.changed()
+        signal.look = 0.0  # the commit without a datagram is now overdue: answered
+        assert signal.changed()
+        assert not signal.changed()
+    finally:
+        signal.close()
+        db.dispose()
