@@ -111,13 +111,14 @@ def _start(name: str, args: list[str], env: dict, tmp: pathlib.Path, wait_ready:
     sock.settimeout(60)
     stats = tmp / f"stats-{name}.json"
     full_env = dict(os.environ, **env, NOTIFY_SOCKET=str(sock_path), ATTESTATION_STATS_FILE=str(stats))
-    if profile:
-        full_env[profiling.PROFILE_FILE_ENV] = str(tmp / f"profile-{name}.pstat")
+    profile_file = tmp / f"profile-{name}.pstat" if profile else None
+    if profile_file is not None:
+        full_env[profiling.PROFILE_FILE_ENV] = str(profile_file)
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "kioskctl", *args], env=full_env,
                             stdout=subprocess.DEVNULL,
                             stderr=open(tmp / f"{name}.log", "wb"))
-    service = Service(name, proc, stats, profile=tmp / f"profile-{name}.pstat" if profile else None)
+    service = Service(name, proc, stats, profile=profile_file)
     if limiter is not None:  # before it has done anything much: its start-up is a Pi's too
         limiter.limit(proc.pid, name)
     try:
