@@ -20,6 +20,7 @@ print figures of this machine under the Pi's name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 
@@ -100,3 +101,17 @@ def _writable(lim: Limiter, reasons: list[str]) -> Limiter:
         reasons.append(f"{lim.base} is not writable ({exc}; run as root)")
         raise CpuLimitUnavailable("cannot limit the services' CPU: " + "; ".join(reasons)) from None
     return lim
+
+
+@contextlib.contextmanager
+def pi_shaped(pi: bool, out, label: str = "Pi-shaped"):
+    """A :class:`Limiter` for the run if ``pi`` (its setting told through ``out``), else
+    None; its groups are removed when the run ends."""
+    lim = limiter() if pi else None
+    if lim is not None:
+        out(f"{label}: {lim.describe()}")
+    try:
+        yield lim
+    finally:
+        if lim is not None:
+            lim.close()

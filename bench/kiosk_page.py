@@ -59,14 +59,8 @@ new PerformanceObserver((list) => {
 
 
 def run(people: int = 5, throttles=(1, 4), pi: bool = False, out=print) -> dict:
-    limiter = cpu_limit.limiter() if pi else None
-    if limiter is not None:
-        out(f"Pi-shaped server: {limiter.describe()}")
-    try:
+    with cpu_limit.pi_shaped(pi, out, "Pi-shaped server") as limiter:
         return _run(people, throttles, limiter, out)
-    finally:
-        if limiter is not None:
-            limiter.close()
 
 
 def _run(people, throttles, limiter, out) -> dict:

@@ -258,14 +258,8 @@ def run(url: str | None, kiosks: int, checkins: int, timing: str = "instant", id
     ``pi``: every kiosk app and agent limited to a Raspberry Pi's core
     (:mod:`bench.cpu_limit`; :class:`~bench.cpu_limit.CpuLimitUnavailable` where it cannot be).
     ``profile``: each kiosk app and agent profiled over the load (:mod:`bench.profile_report`)."""
-    limiter = cpu_limit.limiter() if pi else None
-    if limiter is not None:
-        out(f"Pi-shaped: {limiter.describe()}")
-    try:
+    with cpu_limit.pi_shaped(pi, out) as limiter:
         return _run(url, kiosks, checkins, timing, idle, out, pace, limiter, profile)
-    finally:
-        if limiter is not None:
-            limiter.close()
 
 
 def _run(url, kiosks, checkins, timing, idle, out, pace, limiter, profile=False) -> dict:
